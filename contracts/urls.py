@@ -1,0 +1,3 @@
+from shanqian.routing import api_path  # noqa: F401
+
+urlpatterns = []

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DictionariesConfig(AppConfig):
+    name = "dictionaries"
+    verbose_name = "基础字典"

@@ -1,0 +1,3 @@
+"""Private media through signed links (``/files/<signed token>``)."""
+
+urlpatterns = []

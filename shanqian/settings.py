@@ -1,0 +1,300 @@
+"""
+Settings for 闪签云, read from the environment (SPEC §2).
+
+The embedded default (no variables set) is a development setup: SQLite under
+``var/``, local-memory cache, media under ``var/media/``, fake WeChat and
+console SMS. ``DJANGO_DEBUG=0`` switches to production rules: ``SECRET_KEY``
+is required and the fake gateways are refused.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+
+_DEV_SECRET_KEY = "django-insecure-dev-only-shanqian-do-not-use-in-production"
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY 未设置：生产模式（DJANGO_DEBUG=0）必须提供 SECRET_KEY。")
+    SECRET_KEY = _DEV_SECRET_KEY
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "shanqian.apps.ShanqianAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "captcha",
+    "shanqian.apps.ShanqianConfig",
+    "dictionaries",
+    "contracts",
+    "employees",
+    "signing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "shanqian.middleware.ApiClientMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "shanqian.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "shanqian.wsgi.application"
+
+# --- Database ---------------------------------------------------------------
+
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
+    # PyMySQL stands in for mysqlclient so no C client library is needed.
+    import pymysql
+
+    pymysql.version_info = (2, 2, 7, "final", 0)
+    pymysql.install_as_MySQLdb()
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault("charset", "utf8mb4")
+    DATABASES["default"]["OPTIONS"].setdefault("init_command", "SET sql_mode='STRICT_TRANS_TABLES'")
+    DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0 if DEBUG else 60))
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "shanqian.AdminUser"
+
+# --- Cache --------------------------------------------------------------------
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="shanqian"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shanqian"}}
+
+# --- Auth, i18n ------------------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media ----------------------------------------------------------
+
+STATIC_URL = "static/"
+STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "static"))
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+# Media is never served publicly: uploads and contracts go out through signed,
+# expiring URLs (shanqian.storage), so there is no MEDIA_URL route.
+MEDIA_URL = "/media/"
+
+STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="filesystem")  # filesystem | s3
+if STORAGE_BACKEND == "s3":
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME", default="shanqian"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# Uploads: Django caps form fields but not files, so the API caps both itself.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
+UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
+UPLOAD_URL_TTL = env.int("UPLOAD_URL_TTL", default=3600)
+# Largest request body accepted under /api (an upload plus multipart overhead).
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=UPLOAD_MAX_BYTES + 256 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+# --- Client identity and proxies ----------------------------------------------
+
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# --- REST framework ------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["shanqian.renderers.EnvelopeRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "shanqian.parsers.JSONParser",
+        "shanqian.parsers.FormParser",
+        "shanqian.parsers.MultiPartParser",
+    ],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["shanqian.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "shanqian.renderers.LenientContentNegotiation",
+    "DEFAULT_PAGINATION_CLASS": "shanqian.pagination.EnvelopePagination",
+    "PAGE_SIZE": 10,
+    "EXCEPTION_HANDLER": "shanqian.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
+    "DEFAULT_THROTTLE_RATES": {
+        "login": env.str("THROTTLE_LOGIN", default="30/min"),
+        "captcha": env.str("THROTTLE_CAPTCHA", default="30/min"),
+        "upload": env.str("THROTTLE_UPLOAD", default="60/hour"),
+    },
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "闪签云 1.0 小程序接口",
+    "DESCRIPTION": (
+        "闪签云小程序 API。所有 /api 请求须带 `X-platform-code` 请求头；除登录、图形验证码、短信验证码外须带 "
+        "`X-auth-token`。响应统一为 `{status, msg, data, error_code}`，status 为 0 表示成功。"
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api",
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "shanqian.schema.envelope_postprocessing_hook",
+    ],
+    "ENUM_NAME_OVERRIDES": {},
+}
+
+# --- Tokens, captcha, SMS, WeChat ---------------------------------------------------
+
+SESSION_TOKEN_TTL = timedelta(days=env.int("SESSION_TOKEN_TTL_DAYS", default=30))
+
+CAPTCHA_TEST_MODE = DEBUG and env.bool("CAPTCHA_TEST_MODE", default=False)
+CAPTCHA_LENGTH = 4
+CAPTCHA_TIMEOUT = 5  # minutes
+CAPTCHA_IMAGE_SIZE = (120, 40)
+
+WECHAT_BACKEND = env.str("WECHAT_BACKEND", default="fake" if DEBUG else "wechat")
+WECHAT_API_BASE = env.str("WECHAT_API_BASE", default="https://api.weixin.qq.com")
+WECHAT_TIMEOUT = (env.float("WECHAT_CONNECT_TIMEOUT", default=3.0), env.float("WECHAT_READ_TIMEOUT", default=5.0))
+
+SMS_BACKEND = env.str("SMS_BACKEND", default="console" if DEBUG else "aliyun")
+SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=str(VAR_DIR / "sms.jsonl"))
+SMS_TIMEOUT = (env.float("SMS_CONNECT_TIMEOUT", default=3.0), env.float("SMS_READ_TIMEOUT", default=5.0))
+SMS_CODE_TTL = env.int("SMS_CODE_TTL", default=300)
+SMS_CODE_MAX_TRIES = env.int("SMS_CODE_MAX_TRIES", default=5)
+SMS_PHONE_INTERVAL = env.int("SMS_PHONE_INTERVAL", default=60)
+SMS_PHONE_DAILY_LIMIT = env.int("SMS_PHONE_DAILY_LIMIT", default=10)
+SMS_IP_HOURLY_LIMIT = env.int("SMS_IP_HOURLY_LIMIT", default=20)
+SMS_ALIYUN = {
+    "ACCESS_KEY_ID": env.str("SMS_ALIYUN_ACCESS_KEY_ID", default=""),
+    "ACCESS_KEY_SECRET": env.str("SMS_ALIYUN_ACCESS_KEY_SECRET", default=""),
+    "SIGN_NAME": env.str("SMS_ALIYUN_SIGN_NAME", default=""),
+    "TEMPLATE_CODE": env.str("SMS_ALIYUN_TEMPLATE_CODE", default=""),
+    "ENDPOINT": env.str("SMS_ALIYUN_ENDPOINT", default="https://dysmsapi.aliyuncs.com/"),
+}
+SMS_TENCENT = {
+    "SECRET_ID": env.str("SMS_TENCENT_SECRET_ID", default=""),
+    "SECRET_KEY": env.str("SMS_TENCENT_SECRET_KEY", default=""),
+    "SDK_APP_ID": env.str("SMS_TENCENT_SDK_APP_ID", default=""),
+    "SIGN_NAME": env.str("SMS_TENCENT_SIGN_NAME", default=""),
+    "TEMPLATE_ID": env.str("SMS_TENCENT_TEMPLATE_ID", default=""),
+    "REGION": env.str("SMS_TENCENT_REGION", default="ap-guangzhou"),
+    "ENDPOINT": env.str("SMS_TENCENT_ENDPOINT", default="https://sms.tencentcloudapi.com/"),
+}
+
+# --- Signing -------------------------------------------------------------------------
+
+SIGN_REQUIRE_REALNAME = env.bool("SIGN_REQUIRE_REALNAME", default=True)
+REALNAME_BACKEND = env.str("REALNAME_BACKEND", default="manual")
+SIGNING_CERT_PATH = env.str("SIGNING_CERT_PATH", default=str(VAR_DIR / "signing" / "cert.pem"))
+SIGNING_KEY_PATH = env.str("SIGNING_KEY_PATH", default=str(VAR_DIR / "signing" / "key.pem"))
+SIGNING_KEY_PASSPHRASE = env.str("SIGNING_KEY_PASSPHRASE", default="")
+PDF_CJK_FONT = env.str("PDF_CJK_FONT", default="")
+
+# Benchmarks only: exposes a bare JsonResponse view as the framework ceiling.
+BENCH_CEILING_VIEW = env.bool("BENCH_CEILING_VIEW", default=False)
+
+# --- Production hardening ------------------------------------------------------------
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}

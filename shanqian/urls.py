@@ -1,0 +1,41 @@
+"""
+URL configuration.
+
+``/api`` holds the mini-program API (each app contributes its ``urls.py``),
+the OpenAPI schema and Swagger UI; ``/admin/`` is 秒云达 1.0 后台; ``/files/``
+serves private media through signed, expiring links.
+"""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import views
+from .routing import api_path
+
+api_patterns = [
+    api_path("schema", SpectacularAPIView.as_view(), name="schema"),
+    api_path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("", include("dictionaries.urls")),
+    path("", include("contracts.urls")),
+    path("", include("employees.urls")),
+    path("", include("signing.urls")),
+]
+if settings.BENCH_CEILING_VIEW:
+    from .bench import ceiling
+
+    api_patterns.append(api_path("bench/ceiling", ceiling, name="bench-ceiling"))
+api_patterns.append(re_path(r"", views.api_not_found))
+
+urlpatterns = [
+    path("", views.home),
+    path("healthz", views.healthz),
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    re_path(r"^api/?$", views.api_not_found),
+    path("files/", include("employees.file_urls")),
+]
+
+handler404 = "shanqian.views.page_not_found"
+handler500 = "shanqian.views.server_error"

@@ -1,0 +1,135 @@
+"""
+The signing application (seed table ``sign_apply``), its audit events and the
+sealed document. Status changes only through ``signing.services``.
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class SignStatus(models.IntegerChoices):
+    """Seed §2.1.3."""
+
+    APPLIED = 1, "签约申请"
+    AWAITING_SIGNATURE = 2, "待签约"
+    SIGNED = 3, "已签约"
+    REJECTED = 4, "已驳回"
+    CANCELLED = 5, "已取消"
+
+
+class SignApplication(models.Model):
+    em = models.ForeignKey(
+        "employees.Employee", verbose_name="签约人", on_delete=models.PROTECT, related_name="applications"
+    )
+    ad_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="处理人", on_delete=models.PROTECT, related_name="sign_applications"
+    )
+    company = models.ForeignKey(
+        "contracts.Company", verbose_name="用人单位", on_delete=models.PROTECT, related_name="+"
+    )
+    work_pos = models.CharField("岗位", max_length=16)
+    entry_date = models.DateField("入职日期", null=True, blank=True)
+    contract = models.ForeignKey(
+        "contracts.Contract", verbose_name="合同", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    salary = models.DecimalField("薪资", max_digits=15, decimal_places=2, default=0)
+    apply_time = models.DateTimeField("申请时间", auto_now_add=True)
+    status = models.PositiveSmallIntegerField("签约状态", choices=SignStatus.choices, default=SignStatus.APPLIED)
+    reason = models.CharField("驳回原因", max_length=256, blank=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "签约申请"
+        verbose_name_plural = "签约申请"
+        db_table = "sign_apply"
+        ordering = ["-apply_time", "-id"]
+        indexes = [
+            models.Index(fields=["status", "apply_time"], name="sign_apply_status_time"),
+            models.Index(fields=["ad_user", "status", "apply_time"], name="sign_apply_handler_status"),
+            models.Index(fields=["company", "status"], name="sign_apply_company_status"),
+            models.Index(fields=["apply_time"], name="sign_apply_time"),
+            models.Index(fields=["em", "-apply_time"], name="sign_apply_em_latest"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.get_status_display()}"
+
+
+class SignEvent(models.Model):
+    """An audit event: a status transition, or a non-transition fact such as 'contract viewed'."""
+
+    class Kind(models.TextChoices):
+        TRANSITION = "transition", "状态变更"
+        VIEWED = "viewed", "查看合同"
+        NOTE = "note", "备注"
+
+    application = models.ForeignKey(
+        SignApplication, verbose_name="签约申请", on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField("事件类型", max_length=16, choices=Kind.choices, default=Kind.TRANSITION)
+    from_status = models.PositiveSmallIntegerField("原状态", choices=SignStatus.choices, null=True, blank=True)
+    to_status = models.PositiveSmallIntegerField("新状态", choices=SignStatus.choices, null=True, blank=True)
+    actor_user = models.ForeignKey(
+        "employees.WechatUser",
+        verbose_name="操作人（员工）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人（后台）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+    ip = models.GenericIPAddressField("IP", null=True, blank=True)
+    user_agent = models.CharField("User-Agent", max_length=512, blank=True)
+    lng = models.DecimalField("经度", max_digits=10, decimal_places=6, null=True, blank=True)
+    lat = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    city = models.CharField("城市", max_length=64, blank=True)
+    note = models.CharField("原因/备注", max_length=512, blank=True)
+
+    class Meta:
+        verbose_name = "签约事件"
+        verbose_name_plural = "签约事件"
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def actor_display(self) -> str:
+        if self.actor_staff_id:
+            return f"后台：{self.actor_staff}"
+        if self.actor_user_id:
+            return "员工本人"
+        return "系统"
+
+
+class SignedDocument(models.Model):
+    """The sealed, digitally signed PDF of a signed application."""
+
+    application = models.OneToOneField(
+        SignApplication, verbose_name="签约申请", on_delete=models.PROTECT, related_name="document"
+    )
+    file = models.FileField("已签署文件", max_length=128)
+    sha256 = models.CharField("文件 SHA-256", max_length=64, unique=True)
+    size = models.PositiveIntegerField("大小（字节）")
+    contract_sha256 = models.CharField("合同文件 SHA-256", max_length=64)
+    signature = models.ForeignKey(
+        "employees.Upload", verbose_name="手写签名", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    signature_sha256 = models.CharField("签名图片 SHA-256", max_length=64, blank=True)
+    created_at = models.DateTimeField("签署时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "已签署文件"
+        verbose_name_plural = "已签署文件"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.application} {self.sha256[:12]}"

@@ -1,0 +1,1 @@
+"""API views (filled in by the app's endpoints)."""
