@@ -13,6 +13,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
 from .routing import api_path
+from .storage import private_file
 
 api_patterns = [
     api_path("schema", SpectacularAPIView.as_view(), name="schema"),
@@ -34,7 +35,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     re_path(r"^api/?$", views.api_not_found),
-    path("files/", include("employees.file_urls")),
+    re_path(r"^files/(?P<token>[A-Za-z0-9_:.\-]+)/?$", private_file, name="private-file"),
 ]
 
 handler404 = "shanqian.views.page_not_found"

@@ -1,3 +1,0 @@
-"""Private media through signed links (``/files/<signed token>``)."""
-
-urlpatterns = []

@@ -1,0 +1,27 @@
+"""
+Uploads as the resume and signing flow see them.
+
+``upload_url`` gives a fresh signed link for an upload; ``upload_from_url``
+turns a link the client sends back into one of *that user's* uploads and
+refuses anything else (someone else's upload, a forged or foreign URL).
+"""
+
+from shanqian.storage import file_name_from_url, signed_file_url
+
+from .models import Upload, WechatUser
+
+
+class NotYourUpload(ValueError):
+    """The URL is not one of the user's uploads."""
+
+
+def upload_url(upload: Upload | None, *, request=None) -> str:
+    return signed_file_url(upload.file.name, request=request) if upload else ""
+
+
+def upload_from_url(*, user: WechatUser, url: str) -> Upload:
+    name = file_name_from_url(url)
+    upload = Upload.objects.filter(file=name, owner=user).first() if name else None
+    if upload is None:
+        raise NotYourUpload("图片无效，请上传本人的图片")
+    return upload
