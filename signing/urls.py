@@ -1,3 +1,7 @@
-from shanqian.routing import api_path  # noqa: F401
+from shanqian.routing import api_path
 
-urlpatterns = []
+from . import views
+
+urlpatterns = [
+    api_path("handlers", views.HandlerListView.as_view(), name="handlers"),
+]
