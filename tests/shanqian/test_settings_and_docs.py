@@ -108,3 +108,12 @@ def test_disabling_a_platform_takes_effect_at_once(api):
 
     assert api.get("/api/no-such").json()["status"] == 40301
     assert cache.get("platform:demo") in (None, "missing")
+
+
+def test_schema_documents_token_auth_and_canonical_paths(db):
+    schema = Client().get("/api/schema", {"format": "json"}).json()
+
+    assert schema["components"]["securitySchemes"]["sessionToken"]["name"] == "X-auth-token"
+    assert "/api/companies" in schema["paths"]
+    assert not [path for path in schema["paths"] if path.endswith("/")]
+    assert schema["paths"]["/api/companies"]["get"]["security"] == [{"sessionToken": []}]
