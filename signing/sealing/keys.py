@@ -20,12 +20,13 @@ from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from pyhanko.sign.signers import SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 logger = logging.getLogger(__name__)
 
@@ -200,10 +201,59 @@ def load_signing_cert() -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
+class _LoadedKeySigner(SimpleSigner):
+    """
+    pyHanko's SimpleSigner re-parses the DER key on every signature (twice per
+    PDF: a dry run sizes the /Contents hole), and an RSA parse runs a key
+    consistency check costing ~30 ms. This keeps the parsed key for the two
+    mechanisms we issue keys for and leaves every other case to pyHanko.
+    """
+
+    def __init__(self, *, private_key, **kwargs):
+        super().__init__(**kwargs)
+        self._private_key = private_key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+        try:
+            algorithm = mechanism.signature_algo  # the same dispatch as SimpleSigner.sign_raw
+        except ValueError:
+            algorithm = mechanism["algorithm"].native
+        key = self._private_key
+        hash_algorithm = get_pyca_cryptography_hash(digest_algorithm)
+        if algorithm == "rsassa_pkcs1v15" and isinstance(key, rsa.RSAPrivateKey):
+            return key.sign(data, padding.PKCS1v15(), hash_algorithm)
+        if algorithm == "ecdsa" and isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(data, ec.ECDSA(hash_algorithm))
+        return super().sign_raw(data, digest_algorithm)
+
+
+_signer_cache: dict[tuple, SimpleSigner] = {}
+
+
+def _file_stamp(path: Path) -> tuple:
+    stat = path.stat()
+    return (str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
 def load_signer() -> SimpleSigner:
-    """A pyHanko signer over the configured key and certificate (generated first in development)."""
+    """
+    A pyHanko signer over the configured key and certificate (generated first
+    in development). Cached per process until either file changes.
+    """
     ensure_dev_signing_cert()
-    _, key_path = _paths()
+    cert_path, key_path = _paths()
+    try:
+        cache_key = (_file_stamp(cert_path), _file_stamp(key_path), settings.SIGNING_KEY_PASSPHRASE)
+    except OSError as exc:
+        raise ImproperlyConfigured(f"签章证书或私钥无法读取：{cert_path} / {key_path}") from exc
+    signer = _signer_cache.get(cache_key)
+    if signer is None:
+        signer = _signer_cache[cache_key] = _load_signer(key_path)
+    return signer
+
+
+def _load_signer(key_path: Path) -> SimpleSigner:
     cert = load_signing_cert()
     try:
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=_passphrase())
@@ -220,4 +270,7 @@ def load_signer() -> SimpleSigner:
     key_info = asn1_keys.PrivateKeyInfo.load(
         key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
-    return SimpleSigner(signing_cert=cert, signing_key=key_info, cert_registry=SimpleCertificateStore())
+    _signer_cache.clear()  # one live entry: a rotated key leaves nothing behind
+    return _LoadedKeySigner(
+        private_key=key, signing_cert=cert, signing_key=key_info, cert_registry=SimpleCertificateStore()
+    )

@@ -121,6 +121,9 @@ def verify_sealed_pdf(pdf: bytes) -> VerificationResult:
     application_id = _application_id(_info_value(reader, META_APPLICATION_ID))
     contract_sha256 = _info_value(reader, META_CONTRACT_SHA256)
     subject = our_cert.subject.human_friendly
+    # Our certificate is the trust anchor itself, whose validity period is not checked
+    # (RFC 5280 §6.1), so seals keep verifying after it expires. After a key rotation, seals
+    # made with the previous certificate read as "not ours": only the configured one is trusted.
     context = ValidationContext(trust_roots=[our_cert], allow_fetching=False, revocation_mode="soft-fail")
     try:
         status = validate_pdf_signature(ours, signer_validation_context=context)

@@ -63,7 +63,7 @@ def events(count: int = 3) -> list[AuditEventRow]:
     for n in range(3, count):
         rows.append(
             AuditEventRow(
-                time=base + datetime.timedelta(minutes=n),
+                time=base + datetime.timedelta(hours=5, minutes=n),
                 action="查看合同",
                 actor="员工本人",
                 ip=f"192.0.2.{n % 250}",

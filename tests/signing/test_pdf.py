@@ -1,5 +1,6 @@
 """The sealed PDF: certificate page content, embedded CJK font, PAdES signature, refusal of bad contracts."""
 
+import datetime
 import hashlib
 import io
 import os
@@ -7,6 +8,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.conf import settings as django_settings
@@ -17,6 +19,7 @@ from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.signers import SimpleSigner
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
@@ -161,6 +164,25 @@ def test_pdf_cjk_font_setting_pointing_at_nothing_is_a_configuration_error(setti
 
     with pytest.raises(ImproperlyConfigured, match="中文字体无法加载"):
         certificate_font()
+
+
+def test_without_an_embeddable_font_the_page_falls_back_to_stsong_with_a_warning(contract, monkeypatch, caplog):
+    from signing.sealing import fonts
+
+    monkeypatch.setattr(fonts, "candidate_paths", lambda: [])
+    fonts._register.cache_clear()
+    try:
+        with caplog.at_level("WARNING", logger="signing.sealing.fonts"):
+            pdf = seal_contract(contract_pdf=contract, data=certificate_data())
+    finally:
+        fonts._register.cache_clear()
+
+    assert "没有找到可嵌入的中文 TrueType 字体" in caplog.text
+    page = PdfReader(io.BytesIO(pdf)).pages[CONTRACT_PAGES]
+    base_fonts = {f.get_object()["/BaseFont"] for f in page["/Resources"]["/Font"].values()}
+    assert "/STSong-Light" in base_fonts and not any("WenQuanYi" in f for f in base_fonts)
+    assert "李小雷" in page.extract_text()
+    assert verify_sealed_pdf(pdf).ok
 
 
 def test_signature_image_with_transparency_is_drawn(contract):
@@ -427,6 +449,49 @@ def test_a_key_that_does_not_match_the_certificate_is_refused(contract, settings
 
     with pytest.raises(ImproperlyConfigured, match="不匹配"):
         seal_contract(contract_pdf=contract, data=certificate_data())
+
+
+def test_a_regenerated_certificate_is_picked_up_without_a_restart(contract, settings, tmp_path):
+    settings.SIGNING_CERT_PATH = str(tmp_path / "cert.pem")
+    settings.SIGNING_KEY_PATH = str(tmp_path / "key.pem")
+    call_command("make_signing_cert", stdout=io.StringIO())
+    before = seal_contract(contract_pdf=contract, data=certificate_data())
+
+    call_command("make_signing_cert", "--force", "--algorithm", "ec", stdout=io.StringIO())
+    after = seal_contract(contract_pdf=contract, data=certificate_data())
+
+    assert verify_sealed_pdf(after).ok
+    assert not verify_sealed_pdf(before).is_ours  # the old key is no longer ours
+
+
+@pytest.mark.parametrize("algorithm", ["rsa", "ec"])
+def test_signing_uses_the_already_parsed_key(contract, settings, tmp_path, algorithm):
+    settings.SIGNING_CERT_PATH = str(tmp_path / "cert.pem")
+    settings.SIGNING_KEY_PATH = str(tmp_path / "key.pem")
+    call_command("make_signing_cert", "--algorithm", algorithm, stdout=io.StringIO())
+
+    with mock.patch.object(SimpleSigner, "sign_raw", side_effect=AssertionError("re-parsed the key")):
+        pdf = seal_contract(contract_pdf=contract, data=certificate_data())
+
+    assert verify_sealed_pdf(pdf).ok
+
+
+def test_a_seal_still_verifies_after_its_certificate_has_expired(contract, settings, tmp_path):
+    settings.SIGNING_CERT_PATH = str(tmp_path / "cert.pem")
+    settings.SIGNING_KEY_PATH = str(tmp_path / "key.pem")
+    call_command("make_signing_cert", "--days", "1", stdout=io.StringIO())
+    pdf = seal_contract(contract_pdf=contract, data=certificate_data())
+
+    class ThreeDaysLater(datetime.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.datetime.now(tz) + datetime.timedelta(days=3)
+
+    with mock.patch("pyhanko_certvalidator.context.datetime", ThreeDaysLater):
+        result = verify_sealed_pdf(pdf)
+
+    # The configured certificate is the trust anchor, whose validity period is not checked.
+    assert result.ok
 
 
 # --- manage.py verify_document -------------------------------------------------------------------------------
