@@ -530,6 +530,15 @@ def test_verify_document_command_refuses_a_missing_file(tmp_path):
         call_command("verify_document", str(tmp_path / "nope.pdf"))
 
 
+def test_verify_document_command_without_a_certificate_is_a_clear_error(sealed, settings, tmp_path):
+    path = tmp_path / "sealed.pdf"
+    path.write_bytes(sealed)
+    settings.SIGNING_CERT_PATH = str(tmp_path / "missing.pem")
+
+    with pytest.raises(CommandError, match="签章证书无法读取"):
+        call_command("verify_document", str(path))
+
+
 def test_verify_document_exit_codes_from_the_shell(sealed, tmp_path, signing_cert):
     good, bad = tmp_path / "good.pdf", tmp_path / "bad.pdf"
     good.write_bytes(sealed)

@@ -8,6 +8,7 @@ Exit code 0 when the file carries our signature and is intact, 1 otherwise
 import sys
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
@@ -30,7 +31,10 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"无法读取文件：{file}（{exc.strerror or exc.__class__.__name__}）") from exc
 
-        result = verify_sealed_pdf(data)
+        try:
+            result = verify_sealed_pdf(data)
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from exc
         out = self.stdout
         out.write(result.message)
         out.write(f"  文件 SHA-256：{result.sha256}")
