@@ -1,0 +1,334 @@
+"""
+The certificate page (存证证书) appended to a signed contract.
+
+``CertificateData`` is everything the page shows, as plain values the signing
+service assembles; ``render_certificate`` draws it with reportlab into a PDF of
+its own (one page, more when the audit trail is long), in an embedded CJK font.
+Times print in Asia/Shanghai with their UTC offset.
+"""
+
+import datetime
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from PIL import Image as PILImage
+from PIL import UnidentifiedImageError
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus.flowables import KeepTogether
+
+from shanqian.errors import InvalidInput
+
+from .fonts import certificate_font
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+PAGE_MARGIN = 18 * mm
+CONTENT_WIDTH = A4[0] - 2 * PAGE_MARGIN
+SIGNATURE_BOX = (70 * mm, 30 * mm)
+# Signature images are re-encoded uploads, already capped; this guards direct callers.
+SIGNATURE_MAX_PIXELS = 40_000_000
+
+
+@dataclass(frozen=True)
+class AuditEventRow:
+    """One row of the audit trail: a status transition or a fact such as 查看合同."""
+
+    time: datetime.datetime
+    from_label: str = ""
+    to_label: str = ""
+    actor: str = ""
+    ip: str = ""
+    city: str = ""
+    note: str = ""
+    action: str = ""  # for events without a transition, e.g. "查看合同"
+
+    @property
+    def description(self) -> str:
+        if self.from_label or self.to_label:
+            move = f"{self.from_label or '—'} → {self.to_label or '—'}"
+            return f"{self.action}：{move}" if self.action else move
+        return self.action or "—"
+
+
+@dataclass(frozen=True)
+class CertificateData:
+    application_id: int
+    employee_name: str
+    id_number_masked: str
+    phone_masked: str
+    company_name: str
+    contract_name: str
+    contract_body: str  # 合同主体
+    position: str
+    entry_date: datetime.date | None
+    salary: Decimal
+    sign_years: int
+    signed_at: datetime.datetime  # aware
+    ip: str
+    lng: Decimal | None
+    lat: Decimal | None
+    city: str
+    signature_image: bytes
+    events: list[AuditEventRow] = field(default_factory=list)
+    # Filled in by ``seal_contract`` from the bytes when left empty; checked against them when given.
+    contract_sha256: str = ""
+    signature_sha256: str = ""
+
+
+def format_time(value: datetime.datetime, *, with_zone: bool = False) -> str:
+    if value.tzinfo is None:
+        raise ValueError("certificate times must be timezone-aware")
+    local = value.astimezone(SHANGHAI)
+    text = local.strftime("%Y-%m-%d %H:%M:%S")
+    if with_zone:
+        offset = local.strftime("%z")
+        text += f" {offset[:3]}:{offset[3:]}（Asia/Shanghai，北京时间）"
+    return text
+
+
+def format_salary(value: Decimal) -> str:
+    return f"{Decimal(value):,.2f} 元"
+
+
+def format_location(lng: Decimal | None, lat: Decimal | None) -> str:
+    if lng is None or lat is None:
+        return "未提供"
+    return f"经度 {lng}，纬度 {lat}"
+
+
+def _signature_png(data: bytes) -> tuple[io.BytesIO, int, int]:
+    """Decode the signature image and flatten any transparency onto white."""
+    try:
+        with PILImage.open(io.BytesIO(data)) as image:
+            if image.width * image.height > SIGNATURE_MAX_PIXELS:
+                raise InvalidInput("签名图片尺寸过大，请重新签名")
+            image.load()
+            rgba = image.convert("RGBA")
+    except (UnidentifiedImageError, OSError, ValueError, PILImage.DecompressionBombError) as exc:
+        raise InvalidInput("签名图片无法识别，请重新签名") from exc
+    flat = PILImage.new("RGB", rgba.size, (255, 255, 255))
+    flat.paste(rgba, mask=rgba.getchannel("A"))
+    out = io.BytesIO()
+    flat.save(out, "PNG")
+    out.seek(0)
+    return out, flat.width, flat.height
+
+
+class _Styles:
+    def __init__(self, font_name: str):
+        self.title = ParagraphStyle(
+            "title", fontName=font_name, fontSize=18, leading=24, alignment=TA_CENTER, spaceAfter=2 * mm
+        )
+        self.subtitle = ParagraphStyle(
+            "subtitle", fontName=font_name, fontSize=9, leading=13, alignment=TA_CENTER, textColor=colors.grey
+        )
+        self.section = ParagraphStyle(
+            "section", fontName=font_name, fontSize=11.5, leading=15, spaceBefore=3 * mm, spaceAfter=1 * mm
+        )
+        self.label = ParagraphStyle(
+            "label", fontName=font_name, fontSize=9.5, leading=13, textColor=colors.HexColor("#555555")
+        )
+        self.value = ParagraphStyle("value", fontName=font_name, fontSize=9.5, leading=13, wordWrap="CJK")
+        self.mono = ParagraphStyle("mono", fontName=font_name, fontSize=8.5, leading=12)
+        self.cell = ParagraphStyle("cell", fontName=font_name, fontSize=8, leading=10.5, wordWrap="CJK")
+        self.head = ParagraphStyle(
+            "head", fontName=font_name, fontSize=8, leading=10.5, textColor=colors.HexColor("#333333")
+        )
+        self.note = ParagraphStyle(
+            "note", fontName=font_name, fontSize=8.5, leading=12.5, textColor=colors.HexColor("#444444"), wordWrap="CJK"
+        )
+
+
+def _escape(text) -> str:
+    return str(text if text not in (None, "") else "—").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _kv_table(rows: list[tuple[str, str]], styles: _Styles, *, value_style=None) -> Table:
+    value_style = value_style or styles.value
+    table = Table(
+        [[Paragraph(_escape(k), styles.label), Paragraph(_escape(v), value_style)] for k, v in rows],
+        colWidths=[32 * mm, CONTENT_WIDTH - 32 * mm],
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#dddddd")),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
+    return table
+
+
+def _events_table(events: list[AuditEventRow], styles: _Styles) -> Table:
+    widths = [31 * mm, 36 * mm, 27 * mm, 27 * mm, 17 * mm]
+    widths.append(CONTENT_WIDTH - sum(widths))
+    header = [Paragraph(h, styles.head) for h in ("时间（北京时间）", "操作", "操作人", "IP", "城市", "备注")]
+    rows = [header]
+    for event in events:
+        rows.append(
+            [
+                Paragraph(_escape(format_time(event.time)), styles.cell),
+                Paragraph(_escape(event.description), styles.cell),
+                Paragraph(_escape(event.actor), styles.cell),
+                Paragraph(_escape(event.ip), styles.cell),
+                Paragraph(_escape(event.city), styles.cell),
+                Paragraph(_escape(event.note), styles.cell),
+            ]
+        )
+    if not events:
+        rows.append([Paragraph("（无记录）", styles.cell), "", "", "", "", ""])
+    # repeatRows: a long trail breaks across pages with the header repeated.
+    table = Table(rows, colWidths=widths, repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f0f0f0")),
+                ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc")),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
+    return table
+
+
+def render_certificate(data: CertificateData, *, contract_pages: int) -> bytes:
+    """The certificate page(s) as a standalone PDF."""
+    font = certificate_font()
+    styles = _Styles(font.name)
+    signature_png, width, height = _signature_png(data.signature_image)
+    scale = min(SIGNATURE_BOX[0] / width, SIGNATURE_BOX[1] / height)
+    signature = Image(signature_png, width=width * scale, height=height * scale, hAlign="LEFT")
+
+    story = [
+        Paragraph("电子签约存证证书", styles.title),
+        Paragraph(
+            f"闪签云电子签约 · 申请编号 {data.application_id} · 本证书附于合同正文（共 {contract_pages} 页）之后",
+            styles.subtitle,
+        ),
+        Paragraph("一、签约信息", styles.section),
+        _kv_table(
+            [
+                ("申请编号", str(data.application_id)),
+                ("合同名称", data.contract_name),
+                ("合同主体", data.contract_body),
+                ("用人单位", data.company_name),
+                ("岗位", data.position),
+                ("入职日期", data.entry_date.isoformat() if data.entry_date else ""),
+                ("合同年限", f"{data.sign_years} 年"),
+                ("薪资", format_salary(data.salary)),
+            ],
+            styles,
+        ),
+        Paragraph("二、签署人身份", styles.section),
+        _kv_table(
+            [
+                ("姓名", data.employee_name),
+                ("身份证号", data.id_number_masked),
+                ("手机号", data.phone_masked),
+            ],
+            styles,
+        ),
+        Paragraph("三、签署环境", styles.section),
+        _kv_table(
+            [
+                ("签署时间", format_time(data.signed_at, with_zone=True)),
+                ("IP 地址", data.ip),
+                ("位置", format_location(data.lng, data.lat)),
+                ("城市", data.city),
+            ],
+            styles,
+        ),
+        Paragraph("四、文件指纹（SHA-256）", styles.section),
+        _kv_table(
+            [("合同文件", data.contract_sha256), ("签名图片", data.signature_sha256)],
+            styles,
+            value_style=styles.mono,
+        ),
+        KeepTogether([Paragraph("五、手写签名", styles.section), signature]),
+        Paragraph("六、签约过程记录", styles.section),
+        _events_table(data.events, styles),
+        Spacer(1, 3 * mm),
+        Paragraph(
+            "说明：本证书由闪签云在签署完成时自动生成，与合同正文共同构成完整的签署文件。"
+            "文件整体以数字证书签名（PAdES），签名后对文件的任何改动都会使签名失效，"
+            "可在后台“验证签署文件”页面或以 manage.py verify_document 核验。",
+            styles.note,
+        ),
+    ]
+
+    def decorate(canvas, doc):
+        canvas.saveState()
+        canvas.setFont(font.name, 8)
+        canvas.setFillColor(colors.grey)
+        canvas.drawString(PAGE_MARGIN, A4[1] - 11 * mm, f"闪签云 · 电子签约存证证书 · 申请编号 {data.application_id}")
+        canvas.drawRightString(A4[0] - PAGE_MARGIN, 10 * mm, f"存证证书 第 {doc.page} 页")
+        canvas.restoreState()
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=PAGE_MARGIN,
+        rightMargin=PAGE_MARGIN,
+        topMargin=PAGE_MARGIN,
+        bottomMargin=PAGE_MARGIN,
+        title="电子签约存证证书",
+        author="闪签云",
+        creator="闪签云",
+        invariant=1,
+    )
+    doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
+    return buffer.getvalue()
+
+
+def mask_id_number(value: str) -> str:
+    """``110101199001011234`` → ``1101**********1234``: region prefix and last four only."""
+    value = (value or "").strip()
+    if len(value) <= 8:
+        return "*" * len(value)
+    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+def mask_phone(value: str) -> str:
+    """``13812345678`` → ``138****5678``."""
+    value = (value or "").strip()
+    if len(value) <= 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def audit_rows(events) -> list[AuditEventRow]:
+    """
+    Certificate rows from ``SignEvent`` objects, in the order given. Pass a
+    queryset with ``select_related("actor_staff")`` so the actor names cost no
+    query per row.
+    """
+    from signing.models import SignEvent, SignStatus
+
+    def label(status) -> str:
+        return SignStatus(status).label if status is not None else ""
+
+    return [
+        AuditEventRow(
+            time=event.created_at,
+            from_label=label(event.from_status),
+            to_label=label(event.to_status),
+            actor=event.actor_display,
+            ip=event.ip or "",
+            city=event.city or "",
+            note=event.note or "",
+            action="" if event.kind == SignEvent.Kind.TRANSITION else event.get_kind_display(),
+        )
+        for event in events
+    ]
