@@ -1,3 +1,11 @@
-from shanqian.routing import api_path  # noqa: F401
+from shanqian.routing import api_path
 
-urlpatterns = []
+from . import views
+
+urlpatterns = [
+    # --- identity ---
+    api_path("weixin/login", views.WeixinLoginView.as_view(), name="weixin-login"),
+    api_path("captcha", views.CaptchaView.as_view(), name="captcha"),
+    api_path("verifycode", views.VerifyCodeView.as_view(), name="verifycode"),
+    api_path("image", views.ImageUploadView.as_view(), name="image"),
+]

@@ -1,1 +1,149 @@
-"""API views (filled in by the app's endpoints)."""
+"""
+API views of the employees app. Thin: parse with a serializer, call a service,
+return plain data (the renderer wraps it; errors are raised, never returned).
+"""
+
+from captcha.views import captcha_image
+from django.conf import settings
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from shanqian.parsers import MultiPartParser
+from shanqian.throttling import CaptchaThrottle, LoginThrottle, UploadThrottle
+
+from . import serializers as s
+from . import services
+from .uploads import upload_url
+
+# --- identity ---------------------------------------------------------------------------
+
+CAPTCHA_COOKIE = "captcha_key"
+CAPTCHA_HEADER = "X-unique-key"
+
+
+class WeixinLoginView(APIView):
+    """``POST /api/weixin/login`` — seed §3.1.1."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [LoginThrottle]
+
+    @extend_schema(
+        operation_id="weixin_login_create",
+        summary="小程序登录",
+        description="用 wx.login() 的 code 换取会话令牌。em_id 为 0 表示尚未提交简历。",
+        request=s.WeixinLoginSerializer,
+        responses=s.LoginResultSerializer,
+        tags=["登录与验证码"],
+    )
+    def post(self, request):
+        serializer = s.WeixinLoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.wechat_login(
+            platform=request.platform,
+            code=serializer.validated_data["code"],
+            ip=request.client.ip,
+            user_agent=request.client.user_agent,
+        )
+        return Response({"session_token": result.session_token, "em_id": result.em_id})
+
+
+class CaptchaView(APIView):
+    """``GET /api/captcha`` — the PNG itself; its key in a cookie and a header (SPEC §4.11)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [CaptchaThrottle]
+
+    @extend_schema(
+        operation_id="captcha_retrieve",
+        summary="图形验证码",
+        description=(
+            "返回 PNG 图片本身（不是 JSON）。验证码标识同时放在 Cookie `captcha_key`（HttpOnly，5 分钟）"
+            "和响应头 `X-unique-key` 中；/verifycode 从 captcha_key 字段、X-unique-key 请求头或该 Cookie 读取。"
+            "每个验证码只能校验一次，5 分钟内有效。"
+        ),
+        responses={
+            (200, "image/png"): OpenApiResponse(
+                response={"type": "string", "format": "binary", "title": "raw"}, description="PNG 图片"
+            )
+        },
+        tags=["登录与验证码"],
+    )
+    def get(self, request):
+        key = services.captcha_create()
+        response = captcha_image(request, key)
+        response[CAPTCHA_HEADER] = key
+        response.set_cookie(
+            CAPTCHA_COOKIE,
+            key,
+            max_age=int(settings.CAPTCHA_TIMEOUT) * 60,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure(),
+        )
+        return response
+
+
+class VerifyCodeView(APIView):
+    """``POST /api/verifycode`` — check the captcha, then send an SMS code (seed §1.2.4)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="verifycode_create",
+        summary="发送短信验证码",
+        description=(
+            "先校验图形验证码（错误、过期或缺少标识为 42200，验证码随即作废），"
+            "再向手机号发送 6 位验证码（5 分钟有效）。"
+            "限制：同一手机号 60 秒 1 条、24 小时 10 条；同一 IP 每小时 20 条；"
+            "超限为 42900，data.retry_after 为需等待的秒数。"
+            "purpose=sign 用于签署合同（须为本人简历手机号，由签约接口核对）。"
+        ),
+        request=s.VerifyCodeSerializer,
+        responses=inline_serializer("VerifyCodeResult", fields={}),
+        tags=["登录与验证码"],
+    )
+    def post(self, request):
+        serializer = s.VerifyCodeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        # The explicit field wins over the header, the header over the cookie.
+        key = (
+            data.get("captcha_key")
+            or request.META.get("HTTP_X_UNIQUE_KEY", "").strip()
+            or request.COOKIES.get(CAPTCHA_COOKIE, "")
+        )
+        services.captcha_check(key=key, answer=data["captcha_code"])
+        services.sms_code_send(phone=data["phone"], purpose=data["purpose"], ip=request.client.ip)
+        return Response({})
+
+
+class ImageUploadView(APIView):
+    """``POST /api/image`` — seed §1.2.2; private, re-encoded, signed URL back."""
+
+    parser_classes = [MultiPartParser]
+    throttle_classes = [UploadThrottle]
+
+    @extend_schema(
+        operation_id="image_create",
+        summary="上传图片",
+        description=(
+            "multipart/form-data 字段 file。仅 JPEG、PNG、WebP（按内容判断）；不超过 5 MB、4000 万像素。"
+            "图片会重新编码并去除 EXIF（含 GPS）。返回的 url 为签名链接，过期后需重新获取。"
+        ),
+        request={"multipart/form-data": s.ImageUploadSerializer},
+        responses=s.ImageUrlSerializer,
+        tags=["通用"],
+    )
+    def post(self, request):
+        # request.data would hand the file over as a one-item list (DRF merges the files
+        # MultiValueDict into our plain-dict form data with dict.update); read FILES directly.
+        file = request.FILES.get("file")
+        serializer = s.ImageUploadSerializer(data={"file": file} if file is not None else {})
+        serializer.is_valid(raise_exception=True)
+        upload = services.upload_create(owner=request.user, file=serializer.validated_data["file"])
+        return Response({"url": upload_url(upload, request=request)})
