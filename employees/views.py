@@ -140,10 +140,7 @@ class ImageUploadView(APIView):
         tags=["通用"],
     )
     def post(self, request):
-        # request.data would hand the file over as a one-item list (DRF merges the files
-        # MultiValueDict into our plain-dict form data with dict.update); read FILES directly.
-        file = request.FILES.get("file")
-        serializer = s.ImageUploadSerializer(data={"file": file} if file is not None else {})
+        serializer = s.ImageUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = services.upload_create(owner=request.user, file=serializer.validated_data["file"])
         return Response({"url": upload_url(upload, request=request)})

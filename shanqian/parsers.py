@@ -11,12 +11,29 @@ field is an array. Anything else (XML…) has no parser: 415/41500.
 
 import re
 
+from django.utils.datastructures import MultiValueDict
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
 MAX_INDEX = 200
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _PART = re.compile(r"\[([^\[\]]*)\]")
+
+
+class FormData(dict):
+    """
+    Parsed form data. DRF merges uploaded files in with ``data.copy().update(files)``;
+    a plain dict would take MultiValueDict's internal lists, so files arrive as
+    themselves here (a list only when several share a name).
+    """
+
+    def copy(self):
+        return FormData(self)
+
+    def update(self, other=(), **kwargs):
+        if isinstance(other, MultiValueDict):
+            other = {key: values if len(values) > 1 else values[-1] for key, values in other.lists()}
+        super().update(other, **kwargs)
 
 
 def _listify(node):
@@ -54,7 +71,7 @@ def nest_form(querydict) -> dict:
         if "" in parts or (parts[-1] in node and isinstance(node[parts[-1]], dict) != isinstance(value, dict)):
             raise ParseError(f"字段 {name[:40]} 的结构冲突")
         node[parts[-1]] = value
-    return _listify(root)
+    return FormData(_listify(root))
 
 
 class JSONParser(parsers.JSONParser):

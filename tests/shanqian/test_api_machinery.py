@@ -270,3 +270,19 @@ class TestTokenAuthentication:
         client = APIClient()
         client.credentials(HTTP_X_PLATFORM_CODE=platform.code, HTTP_X_AUTH_TOKEN=issue_token(user=bob))
         assert client.get("/api/whoami").json()["data"]["user_id"] == bob.pk != alice.pk
+
+
+def test_multipart_files_arrive_as_files_not_lists():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from shanqian.parsers import FormParser, MultiPartParser
+
+    raw = APIRequestFactory().post(
+        "/api/x", {"name": "张三", "file": SimpleUploadedFile("a.png", b"png-bytes")}, format="multipart"
+    )
+    request = Request(raw, parsers=[MultiPartParser(), FormParser()])
+
+    assert request.data["name"] == "张三"
+    assert request.data["file"].read() == b"png-bytes"
