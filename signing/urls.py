@@ -1,3 +1,8 @@
-from shanqian.routing import api_path  # noqa: F401
+from shanqian.routing import api_path
 
-urlpatterns = []
+from . import views
+
+urlpatterns = [
+    # --- em_status ---
+    api_path("em_status", views.EmStatusView.as_view(), name="em-status"),
+]
