@@ -1,3 +1,8 @@
-from shanqian.routing import api_path  # noqa: F401
+from shanqian.routing import api_path
 
-urlpatterns = []
+from . import views
+
+urlpatterns = [
+    # --- resume ---
+    api_path("employee", views.EmployeeView.as_view(), name="employee"),
+]
