@@ -43,10 +43,6 @@ RESUME_FIELDS = (
 )
 
 
-def employee_for_user(*, user: WechatUser) -> Employee | None:
-    return Employee.objects.filter(user_id=user.pk).first()
-
-
 def employee_resume(*, user: WechatUser, request=None) -> dict | None:
     """The resume as the seed names it, or None when the user has none. Photo URLs are freshly signed."""
     from signing.models import SignApplication

@@ -619,6 +619,19 @@ def test_put_keeping_ones_own_id_number_is_fine(user_api, world, submitted):
     assert user_api.put(URL, payload, format="json").status_code == 200
 
 
+def test_put_accepts_the_resume_as_get_returned_it(user_api, world, submitted):
+    resume = user_api.get(URL).json()["data"]
+    resume["real_name"] = "张三丰"
+    front = submitted.id_card_front_id
+
+    response = user_api.put(URL, resume, format="json")
+
+    assert response.status_code == 200, response.json()
+    employee = Employee.objects.get()
+    assert (employee.real_name, employee.id_card_front_id) == ("张三丰", front)
+    assert employee.work_exps.get(company_name="另一家公司").end_date is None
+
+
 def test_put_in_bracket_notation(user_api, world, submitted):
     payload = resume_payload(world, user_api.user, with_code=False, real_name="表单改名")
 
@@ -695,3 +708,29 @@ def test_get_query_count_does_not_grow_with_rows_or_applications(
     data = response.json()["data"]
     assert len(data["employee_edu"]) == rows and len(data["work_exp"]) == rows
     assert data["company"]["id"] == world.company.pk and data["ad_user"]["id"] == latest.ad_user_id
+
+
+HOSTILE_BODIES = [
+    ("application/json", "null"),
+    ("application/json", "[]"),
+    ("application/json", '"resume"'),
+    ("application/json", '{"employee_edu": 5, "work_exp": "[]"}'),
+    ("application/json", '{"employee_edu": [null], "work_exp": [null]}'),
+    ("application/json", '{"employee_edu": [[1]], "work_exp": [{"start_date": 2020}]}'),
+    ("application/json", '{"age": 1e400, "company_id": true, "gender": [], "acct_prc_id": -5}'),
+    ("application/x-www-form-urlencoded", "employee_edu[0]=abc&employee_edu[0][school]=x"),
+    ("application/x-www-form-urlencoded", "employee_edu[999][school]=x"),
+    ("application/x-www-form-urlencoded", "work_exp[]=&employee_edu[]=a"),
+    ("application/x-www-form-urlencoded", "%5B=1"),
+]
+
+
+@pytest.mark.parametrize(("content_type", "body"), HOSTILE_BODIES)
+def test_hostile_bodies_are_40000_for_post_and_put(user_api, world, content_type, body):
+    assert_error(user_api.generic("POST", URL, body.encode(), content_type=content_type), 400, 40000)
+    assert not Employee.objects.exists()
+
+    user_api.post(URL, resume_payload(world, user_api.user), format="json")
+    before = row_counts()
+    assert_error(user_api.generic("PUT", URL, body.encode(), content_type=content_type), 400, 40000)
+    assert row_counts() == before
