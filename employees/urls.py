@@ -8,4 +8,6 @@ urlpatterns = [
     api_path("captcha", views.CaptchaView.as_view(), name="captcha"),
     api_path("verifycode", views.VerifyCodeView.as_view(), name="verifycode"),
     api_path("image", views.ImageUploadView.as_view(), name="image"),
+    # --- resume ---
+    api_path("employee", views.EmployeeView.as_view(), name="employee"),
 ]

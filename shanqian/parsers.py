@@ -11,6 +11,7 @@ field is an array. Anything else (XML…) has no parser: 415/41500.
 
 import re
 
+from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
@@ -80,7 +81,14 @@ class JSONParser(parsers.JSONParser):
 
 class FormParser(parsers.FormParser):
     def parse(self, stream, media_type=None, parser_context=None):
-        return nest_form(super().parse(stream, media_type, parser_context))
+        encoding = parsers.get_encoding(parser_context or {})
+        # Django's QueryDict decodes a body that is not valid UTF-8 as latin-1, turning stray bytes
+        # into plausible-looking text; replacement characters let TextField report the field instead.
+        try:
+            text = stream.read().decode(encoding, errors="replace")
+            return nest_form(QueryDict(text, encoding=encoding))
+        except LookupError:
+            raise ParseError("不支持的字符编码") from None
 
 
 class MultiPartParser(parsers.MultiPartParser):

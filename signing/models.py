@@ -43,10 +43,14 @@ class SignApplication(models.Model):
         verbose_name_plural = "签约申请"
         db_table = "sign_apply"
         ordering = ["-apply_time", "-id"]
+        # The back office lists newest first, filtered by status, handler, company and date;
+        # a handler's list is always filtered by ad_user. Search by name/phone/ID number goes
+        # through the employee's indexes (phone, id_number unique, real_name).
         indexes = [
             models.Index(fields=["status", "apply_time"], name="sign_apply_status_time"),
             models.Index(fields=["ad_user", "status", "apply_time"], name="sign_apply_handler_status"),
-            models.Index(fields=["company", "status"], name="sign_apply_company_status"),
+            models.Index(fields=["ad_user", "apply_time"], name="sign_apply_handler_time"),
+            models.Index(fields=["company", "status", "apply_time"], name="sign_apply_company_status_time"),
             models.Index(fields=["apply_time"], name="sign_apply_time"),
             models.Index(fields=["em", "-apply_time"], name="sign_apply_em_latest"),
         ]
@@ -63,8 +67,9 @@ class SignEvent(models.Model):
         VIEWED = "viewed", "查看合同"
         NOTE = "note", "备注"
 
+    # Indexed by ``sign_event_app_time`` (application first), which also serves the foreign key.
     application = models.ForeignKey(
-        SignApplication, verbose_name="签约申请", on_delete=models.CASCADE, related_name="events"
+        SignApplication, verbose_name="签约申请", on_delete=models.CASCADE, related_name="events", db_index=False
     )
     kind = models.CharField("事件类型", max_length=16, choices=Kind.choices, default=Kind.TRANSITION)
     from_status = models.PositiveSmallIntegerField("原状态", choices=SignStatus.choices, null=True, blank=True)
@@ -97,6 +102,7 @@ class SignEvent(models.Model):
         verbose_name = "签约事件"
         verbose_name_plural = "签约事件"
         ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["application", "created_at"], name="sign_event_app_time")]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,119 @@
+"""
+Resume checks against reference data (SPEC §5.1), each a small function that
+*returns* field errors so the resume service can report every bad field at once.
+
+* ``dictionary_errors`` — ``nation`` in ``Nation``, ``em_contact_relationship``
+  in ``Relationship``, each ``employee_edu[i].edu_type`` in ``Edu_Type``; only
+  enabled entries count, keys compare exactly (also on MariaDB's
+  case-insensitive collation). One query.
+* ``resolve_regions`` — the two region chains (户籍 ``acct_prc/acct_city/acct_coy``
+  and 现居 ``province/city/county``) must nest; a lower level may be left out
+  only when the level above has no children (东莞市 has no counties; 香港 has no
+  cities); a chain may be left out entirely (the seed's columns are nullable).
+  Names come from the region table. One query for the six ids.
+* ``is_cn_mobile`` / ``is_contact_phone`` — phone shapes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import Exists, OuterRef, Q
+
+from dictionaries.models import Dictionary, Region
+
+CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# An emergency contact may be a landline: 0 + area code, optional hyphen, 7–8 digits, optional extension.
+CONTACT_PHONE = re.compile(r"^(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?)$")
+
+NATION = "Nation"
+EDU_TYPE = "Edu_Type"
+RELATIONSHIP = "Relationship"
+
+# (id field, name field, label) from the top of each chain down.
+REGION_CHAINS = (
+    (
+        ("acct_prc_id", "acct_prc_name", "户籍省份"),
+        ("acct_city_id", "acct_city_name", "户籍城市"),
+        ("acct_coy_id", "acct_coy_name", "户籍区县"),
+    ),
+    (
+        ("province_id", "province_name", "现居省份"),
+        ("city_id", "city_name", "现居城市"),
+        ("county_id", "county_name", "现居区县"),
+    ),
+)
+REGION_ID_FIELDS = tuple(level[0] for chain in REGION_CHAINS for level in chain)
+
+
+def is_cn_mobile(value: str) -> bool:
+    return bool(CN_MOBILE.match(value or ""))
+
+
+def is_contact_phone(value: str) -> bool:
+    return bool(CONTACT_PHONE.match(value or ""))
+
+
+def dictionary_errors(*, nation: str = "", relationship: str = "", edu_types: list[str] = ()) -> dict:
+    wanted = Q(dict_item=EDU_TYPE, dict_key__in=list(edu_types)) if edu_types else Q(pk__in=[])
+    if nation:
+        wanted |= Q(dict_item=NATION, dict_key=nation)
+    if relationship:
+        wanted |= Q(dict_item=RELATIONSHIP, dict_key=relationship)
+    found = set(Dictionary.objects.filter(wanted, enabled=True).values_list("dict_item", "dict_key"))
+    errors: dict = {}
+    if nation and (NATION, nation) not in found:
+        errors["nation"] = ["民族无效，请从列表中选择。"]
+    if relationship and (RELATIONSHIP, relationship) not in found:
+        errors["em_contact_relationship"] = ["与紧急联系人的关系无效，请从列表中选择。"]
+    edu_errors = [{} if (EDU_TYPE, key) in found else {"edu_type": ["学历无效，请从列表中选择。"]} for key in edu_types]
+    if any(edu_errors):
+        errors["employee_edu"] = edu_errors
+    return errors
+
+
+def resolve_regions(values: dict) -> tuple[dict, dict]:
+    """
+    ``values`` holds the six ``*_id`` fields (absent or None = not given).
+    Returns (model field values — ``acct_prc`` … ``county`` as Region or None and
+    the ``*_name`` strings —, field errors). Nesting is judged by the region
+    tree itself (``parent``), so the data package decides what a level is.
+    """
+    ids = {field: values.get(field) for field in REGION_ID_FIELDS}
+    given = {pk for pk in ids.values() if pk is not None}
+    regions = (
+        Region.objects.annotate(has_children=Exists(Region.objects.filter(parent_id=OuterRef("pk")))).in_bulk(given)
+        if given
+        else {}
+    )
+    resolved: dict = {}
+    errors: dict = {}
+    for chain in REGION_CHAINS:
+        chain_errors = _chain_errors(chain, ids, regions)
+        errors.update(chain_errors)
+        for id_field, name_field, _label in chain:
+            region = None if chain_errors or ids[id_field] is None else regions[ids[id_field]]
+            resolved[id_field.removesuffix("_id")] = region
+            resolved[name_field] = region.name if region else ""
+    return resolved, errors
+
+
+def _chain_errors(chain, ids: dict, regions: dict) -> dict:
+    above = None
+    for depth, (id_field, _name_field, label) in enumerate(chain):
+        region_id = ids[id_field]
+        if region_id is None:
+            if any(ids[lower] is not None for lower, _, _ in chain[depth + 1 :]):
+                return {id_field: [f"请先选择{label}。"]}
+            if above is not None and above.has_children:
+                return {id_field: [f"请选择{label}。"]}
+            return {}
+        region = regions.get(region_id)
+        if region is None:
+            return {id_field: [f"{label}不存在，请重新选择。"]}
+        if region.parent_id != (above.pk if above else None):
+            if above is None:
+                return {id_field: [f"{label}应为省级行政区，请重新选择。"]}
+            return {id_field: [f"{label}不属于所选{chain[depth - 1][2]}，请重新选择。"]}
+        above = region
+    return {}

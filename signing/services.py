@@ -1,0 +1,551 @@
+"""
+The signing state machine (SPEC §6): the only code that changes a ``SignApplication``'s status.
+
+Moves (``MOVES``, the one table)::
+
+    approve       1 签约申请 → 2 待签约   staff (contract, entry date, salary)
+    reject        1 签约申请 → 4 已驳回   staff (reason required)
+    cancel        1, 2       → 5 已取消   the employee or staff
+    sign          2 待签约   → 3 已签约   the employee (sealed document made inside the lock)
+    sign_offline  2 待签约   → 3 已签约   staff (note required)
+    3, 4, 5 are final.
+
+Every move goes through ``_transition``: inside ``transaction.atomic`` it re-reads
+the row with ``select_for_update()``, checks the actor and the move, runs the
+caller's checks against the *locked* row, saves ``update_fields``, writes the
+``SignEvent`` (from, to, actor, IP, user agent, location, city, note) and defers
+side effects (``signals.application_status_changed``, logging) with
+``transaction.on_commit``. Two staff approving at once, or a double-tapped sign
+button, give one transition and one ``TransitionNotAllowed`` (409/40900).
+``select_for_update`` is a no-op on SQLite; the concurrency tests run on
+PostgreSQL and MariaDB.
+
+Who may act is enforced here, on the locked row, not only in the admin:
+staff must be active and either a superuser or the application's assigned
+handler (``ad_user``) — checked after the lock because a resume update may
+reassign a pending application to another handler at the same moment; the
+employee may act only on their own applications. ``NotYourApplication`` is
+403/40300. Whether a staff account may reach an admin action at all (Django
+model permissions, which rows the changelist shows) stays in the admin layer.
+
+Validation errors raise ``shanqian.errors.InvalidInput`` with field errors;
+every public service is keyword-only and returns the fresh, locked instance
+(the one passed in is not refreshed).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from shanqian.errors import InvalidInput, NotFound
+
+from .errors import NotYourApplication, RealnameRequired, TransitionNotAllowed
+from .models import SignApplication, SignEvent, SignStatus
+from .signals import application_status_changed
+
+if TYPE_CHECKING:
+    from contracts.models import Company, Contract
+    from employees.models import Employee, WechatUser
+    from shanqian.client import ClientContext
+    from shanqian.models import AdminUser
+
+logger = logging.getLogger("shanqian.signing")
+
+USER = "user"
+STAFF = "staff"
+
+
+@dataclass(frozen=True)
+class Move:
+    label: str
+    sources: frozenset[int]
+    target: SignStatus
+    actors: frozenset[str]
+
+
+MOVES: dict[str, Move] = {
+    "approve": Move("审核通过", frozenset({SignStatus.APPLIED}), SignStatus.AWAITING_SIGNATURE, frozenset({STAFF})),
+    "reject": Move("驳回", frozenset({SignStatus.APPLIED}), SignStatus.REJECTED, frozenset({STAFF})),
+    "cancel": Move(
+        "取消",
+        frozenset({SignStatus.APPLIED, SignStatus.AWAITING_SIGNATURE}),
+        SignStatus.CANCELLED,
+        frozenset({USER, STAFF}),
+    ),
+    "sign": Move("签约", frozenset({SignStatus.AWAITING_SIGNATURE}), SignStatus.SIGNED, frozenset({USER})),
+    "sign_offline": Move("线下签约", frozenset({SignStatus.AWAITING_SIGNATURE}), SignStatus.SIGNED, frozenset({STAFF})),
+}
+
+# The same table seen as "from → allowed targets"; 3, 4 and 5 lead nowhere.
+ALLOWED: dict[int, frozenset[int]] = {
+    status: frozenset(move.target for move in MOVES.values() if status in move.sources) for status in SignStatus
+}
+OPEN_STATUSES = frozenset({SignStatus.APPLIED, SignStatus.AWAITING_SIGNATURE})
+FINAL_STATUSES = frozenset(status for status, targets in ALLOWED.items() if not targets)
+
+ENTRY_DATE_MAX_PAST_DAYS = 30
+ENTRY_DATE_MAX_FUTURE_DAYS = 365
+SALARY_MAX_INTEGER_DIGITS = 13
+REASON_MAX_LENGTH = 256  # sign_apply.reason varchar(256)
+NOTE_MAX_LENGTH = 512  # SignEvent.note
+_BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+
+
+def can_move(application: SignApplication, move: str) -> bool:
+    """Whether ``move`` is allowed from the application's (possibly stale) status; for showing buttons."""
+    return application.status in MOVES[move].sources
+
+
+def staff_may_act(application: SignApplication, staff: AdminUser) -> bool:
+    """Superusers act on every application; a handler only on those assigned to them."""
+    if not (staff.is_active and staff.is_staff):
+        return False
+    return staff.is_superuser or application.ad_user_id == staff.pk
+
+
+# --- the one transition function ----------------------------------------------------------------
+
+
+def _transition(
+    *,
+    application_id: int,
+    move: str,
+    actor_user: WechatUser | None = None,
+    actor_staff: AdminUser | None = None,
+    client: ClientContext | None = None,
+    note: str = "",
+    update: dict[str, Any] | None = None,
+    check: Callable[[SignApplication], None] | None = None,
+    before_commit: Callable[[SignApplication], None] | None = None,
+) -> SignApplication:
+    spec = MOVES[move]
+    actor = _actor_kind(actor_user=actor_user, actor_staff=actor_staff)
+    if actor not in spec.actors:
+        raise ValueError(f"{actor} cannot perform {move}")
+    update = dict(update or {})
+    with transaction.atomic():
+        # The lock serialises every move of this row: the loser re-reads the winner's status.
+        application = SignApplication.objects.select_for_update().filter(pk=application_id).first()
+        if application is None:
+            raise NotFound("签约申请不存在")
+        _check_actor(application, actor_user=actor_user, actor_staff=actor_staff)
+        source = application.status
+        if source not in spec.sources:
+            raise TransitionNotAllowed(
+                f"该申请当前为「{SignStatus(source).label}」，不能{spec.label}"
+                if source in SignStatus.values
+                else f"该申请当前状态不能{spec.label}"
+            )
+        if check is not None:
+            check(application)
+        for field, value in update.items():
+            setattr(application, field, value)
+        application.status = spec.target
+        application.save(update_fields=[*update, "status", "updated_at"])
+        _write_event(
+            application,
+            kind=SignEvent.Kind.TRANSITION,
+            from_status=source,
+            to_status=spec.target,
+            actor_user=actor_user,
+            actor_staff=actor_staff,
+            client=client,
+            note=note,
+        )
+        # After the event, so a sealed document can include this move in its audit trail.
+        if before_commit is not None:
+            before_commit(application)
+        _on_commit_status_changed(application.pk, source, spec.target)
+    return application
+
+
+def _actor_kind(*, actor_user, actor_staff) -> str:
+    if (actor_user is None) == (actor_staff is None):
+        raise ValueError("exactly one of actor_user / actor_staff is required")
+    return USER if actor_user is not None else STAFF
+
+
+def _check_actor(application: SignApplication, *, actor_user, actor_staff) -> None:
+    if actor_staff is not None:
+        if not staff_may_act(application, actor_staff):
+            raise NotYourApplication("该申请不由您处理，无权操作")
+        return
+    from employees.models import Employee
+
+    owner_id = Employee.objects.filter(pk=application.em_id).values_list("user_id", flat=True).first()
+    if owner_id != actor_user.pk:
+        raise NotYourApplication("无权操作他人的签约申请")
+
+
+def _write_event(
+    application: SignApplication,
+    *,
+    kind: str,
+    from_status: int | None = None,
+    to_status: int | None = None,
+    actor_user=None,
+    actor_staff=None,
+    client: ClientContext | None = None,
+    note: str = "",
+) -> SignEvent:
+    return SignEvent.objects.create(
+        application=application,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        actor_user=actor_user,
+        actor_staff=actor_staff,
+        ip=client.ip if client else None,
+        user_agent=(client.user_agent if client else "")[:512],
+        lng=client.lng if client else None,
+        lat=client.lat if client else None,
+        city=((client.city or "") if client else "")[:64],
+        note=(note or "")[:NOTE_MAX_LENGTH],
+    )
+
+
+def _on_commit_status_changed(application_id: int, source: int | None, target: int) -> None:
+    def notify():
+        logger.info("sign application %s: %s -> %s", application_id, source, target)
+        application_status_changed.send_robust(
+            sender=SignApplication, application_id=application_id, from_status=source, to_status=target
+        )
+
+    transaction.on_commit(notify, robust=True)
+
+
+# --- validation helpers -------------------------------------------------------------------------
+
+
+def _clean_text(value, *, field: str, label: str, max_length: int, required: bool) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput(errors={field: [f"{label}应为文本。"]})
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(errors={field: [f"请填写{label}。"]})
+    if len(value) > max_length:
+        raise InvalidInput(errors={field: [f"{label}不能超过 {max_length} 个字符。"]})
+    if _BAD_TEXT.search(value):
+        raise InvalidInput(errors={field: [f"{label}包含无效字符。"]})
+    return value
+
+
+def clean_salary(salary) -> tuple[Decimal | None, str | None]:
+    """(value, error): > 0, at most 2 decimals and 13 integer digits (decimal(15, 2))."""
+    if isinstance(salary, bool) or salary is None:
+        return None, "请填写薪资。"
+    try:
+        value = Decimal(str(salary).strip())
+    except (InvalidOperation, ValueError):
+        return None, "薪资应为数字。"
+    if not value.is_finite():
+        return None, "薪资应为数字。"
+    if value <= 0:
+        return None, "薪资应大于 0。"
+    if value.adjusted() + 1 > SALARY_MAX_INTEGER_DIGITS:
+        return None, f"薪资整数部分不能超过 {SALARY_MAX_INTEGER_DIGITS} 位。"
+    cents = value.quantize(Decimal("0.01"))
+    if cents != value:
+        return None, "薪资最多保留两位小数。"
+    return cents, None
+
+
+def clean_entry_date(entry_date, *, today: datetime.date | None = None) -> str | None:
+    """An error message, or None: not more than 30 days in the past nor more than a year ahead."""
+    if not isinstance(entry_date, datetime.date) or isinstance(entry_date, datetime.datetime):
+        return "请填写有效的入职日期。"
+    today = today or timezone.localdate()
+    if entry_date < today - datetime.timedelta(days=ENTRY_DATE_MAX_PAST_DAYS):
+        return f"入职日期不能早于 {ENTRY_DATE_MAX_PAST_DAYS} 天前。"
+    if entry_date > today + datetime.timedelta(days=ENTRY_DATE_MAX_FUTURE_DAYS):
+        return "入职日期不能晚于一年以后。"
+    return None
+
+
+@dataclass(frozen=True)
+class ApplicationChoice:
+    """What the employee picks when applying: employer, position, handler."""
+
+    company: Company
+    work_pos: str
+    ad_user: AdminUser
+
+
+def application_choice_clean(*, company_id: int | None, work_pos: str | None, ad_user_id: int | None):
+    """
+    Resolve the employee's picks, raising ``InvalidInput`` with field errors for
+    every bad one: ``company_id`` an enabled company, ``work_pos`` an enabled
+    position of that company, ``ad_user_id`` an active handler (人事专员).
+    """
+    from contracts.models import Company, EnabledStatus, WorkPosition
+    from shanqian.roles import handlers_queryset
+
+    errors: dict[str, list[str]] = {}
+    company = (
+        Company.objects.filter(pk=company_id, status=EnabledStatus.ENABLED).first() if company_id is not None else None
+    )
+    if company is None:
+        errors["company_id"] = ["用人单位不存在或已停用。"]
+    elif (
+        not work_pos
+        or not WorkPosition.objects.filter(company=company, name=work_pos, status=EnabledStatus.ENABLED).exists()
+    ):
+        errors["work_pos"] = ["该用人单位没有这个岗位，或岗位已停用。"]
+    handler = handlers_queryset().filter(pk=ad_user_id).first() if ad_user_id is not None else None
+    if handler is None:
+        errors["ad_user_id"] = ["处理人不存在或已停用。"]
+    if errors:
+        raise InvalidInput(errors=errors)
+    return ApplicationChoice(company=company, work_pos=work_pos, ad_user=handler)
+
+
+# --- public services ----------------------------------------------------------------------------
+
+
+def application_create(
+    *,
+    employee: Employee,
+    choice: ApplicationChoice,
+    actor_user: WechatUser | None = None,
+    actor_staff: AdminUser | None = None,
+    client: ClientContext | None = None,
+) -> SignApplication:
+    """
+    Open a new application in status 1 for ``employee`` (choices already
+    cleaned with ``application_choice_clean``). Refused with
+    ``TransitionNotAllowed`` while the employee has an application in 1 or 2:
+    an employee has at most one open application. The employee row is locked so
+    two concurrent calls cannot both pass that check.
+    """
+    from employees.models import Employee
+
+    _actor_kind(actor_user=actor_user, actor_staff=actor_staff)
+    with transaction.atomic():
+        Employee.objects.select_for_update().filter(pk=employee.pk).values_list("pk", flat=True).first()
+        open_status = (
+            SignApplication.objects.filter(em_id=employee.pk, status__in=OPEN_STATUSES)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if open_status is not None:
+            raise TransitionNotAllowed(f"已有「{SignStatus(open_status).label}」状态的签约申请，不能重复申请")
+        application = SignApplication.objects.create(
+            em=employee,
+            company=choice.company,
+            work_pos=choice.work_pos,
+            ad_user=choice.ad_user,
+            status=SignStatus.APPLIED,
+        )
+        _write_event(
+            application,
+            kind=SignEvent.Kind.TRANSITION,
+            from_status=None,
+            to_status=SignStatus.APPLIED,
+            actor_user=actor_user,
+            actor_staff=actor_staff,
+            client=client,
+        )
+        _on_commit_status_changed(application.pk, None, SignStatus.APPLIED)
+    return application
+
+
+def application_update_pending(
+    *,
+    application: SignApplication,
+    choice: ApplicationChoice,
+    actor_user: WechatUser | None = None,
+    actor_staff: AdminUser | None = None,
+    client: ClientContext | None = None,
+) -> SignApplication:
+    """
+    A pending application (status 1) follows the employee's new company,
+    position and handler. The change is recorded as a NOTE event; nothing is
+    written when nothing changed. ``TransitionNotAllowed`` once it left status 1.
+    """
+    _actor_kind(actor_user=actor_user, actor_staff=actor_staff)
+    with transaction.atomic():
+        locked = SignApplication.objects.select_for_update().filter(pk=application.pk).first()
+        if locked is None:
+            raise NotFound("签约申请不存在")
+        _check_actor(locked, actor_user=actor_user, actor_staff=actor_staff)
+        if locked.status != SignStatus.APPLIED:
+            raise TransitionNotAllowed(f"该申请当前为「{locked.get_status_display()}」，不能修改用人单位、岗位或处理人")
+        changes = []
+        fields = []
+        if locked.company_id != choice.company.pk:
+            changes.append(f"用人单位：{locked.company} → {choice.company}")
+            locked.company = choice.company
+            fields.append("company")
+        if locked.work_pos != choice.work_pos:
+            changes.append(f"岗位：{locked.work_pos} → {choice.work_pos}")
+            locked.work_pos = choice.work_pos
+            fields.append("work_pos")
+        if locked.ad_user_id != choice.ad_user.pk:
+            changes.append(f"处理人：{locked.ad_user} → {choice.ad_user}")
+            locked.ad_user = choice.ad_user
+            fields.append("ad_user")
+        if fields:
+            locked.save(update_fields=[*fields, "updated_at"])
+            _write_event(
+                locked,
+                kind=SignEvent.Kind.NOTE,
+                actor_user=actor_user,
+                actor_staff=actor_staff,
+                client=client,
+                note="简历更新，申请随之变更：" + "；".join(changes),
+            )
+    return locked
+
+
+def application_approve(
+    *,
+    application: SignApplication,
+    staff: AdminUser,
+    contract: Contract,
+    entry_date: datetime.date,
+    salary: Decimal | str | int,
+    client: ClientContext | None = None,
+) -> SignApplication:
+    """1 → 2. The contract must be an enabled template of the application's company (checked on the locked row)."""
+    from contracts.models import Contract, EnabledStatus
+
+    def check(locked: SignApplication) -> None:
+        errors: dict[str, list[str]] = {}
+        contract_row = (
+            Contract.objects.filter(pk=getattr(contract, "pk", None)).values("company_id", "status").first()
+            if contract is not None
+            else None
+        )
+        if contract_row is None:
+            errors["contract"] = ["请选择合同模板。"]
+        elif contract_row["company_id"] != locked.company_id:
+            errors["contract"] = ["合同模板不属于该申请的用人单位。"]
+        elif contract_row["status"] != EnabledStatus.ENABLED:
+            errors["contract"] = ["合同模板已停用。"]
+        date_error = clean_entry_date(entry_date)
+        if date_error:
+            errors["entry_date"] = [date_error]
+        if salary_error:
+            errors["salary"] = [salary_error]
+        if errors:
+            raise InvalidInput(errors=errors)
+
+    salary_value, salary_error = clean_salary(salary)
+    return _transition(
+        application_id=application.pk,
+        move="approve",
+        actor_staff=staff,
+        client=client,
+        check=check,
+        update={"contract": contract, "entry_date": entry_date, "salary": salary_value},
+    )
+
+
+def application_reject(
+    *, application: SignApplication, staff: AdminUser, reason: str, client: ClientContext | None = None
+) -> SignApplication:
+    """1 → 4 with a reason (required, ≤ 256 characters) shown to the employee."""
+    reason = _clean_text(reason, field="reason", label="驳回原因", max_length=REASON_MAX_LENGTH, required=True)
+    return _transition(
+        application_id=application.pk,
+        move="reject",
+        actor_staff=staff,
+        client=client,
+        note=reason,
+        update={"reason": reason},
+    )
+
+
+def application_cancel(
+    *,
+    application: SignApplication,
+    actor_user: WechatUser | None = None,
+    actor_staff: AdminUser | None = None,
+    client: ClientContext | None = None,
+    note: str = "",
+) -> SignApplication:
+    """1 or 2 → 5, by the employee (their own application) or staff."""
+    note = _clean_text(note, field="note", label="备注", max_length=NOTE_MAX_LENGTH, required=False)
+    return _transition(
+        application_id=application.pk,
+        move="cancel",
+        actor_user=actor_user,
+        actor_staff=actor_staff,
+        client=client,
+        note=note,
+    )
+
+
+def application_sign(
+    *,
+    application: SignApplication,
+    user: WechatUser,
+    client: ClientContext | None = None,
+    extra_update: dict[str, Any] | None = None,
+    before_commit: Callable[[SignApplication], None] | None = None,
+    note: str = "",
+) -> SignApplication:
+    """
+    2 → 3 by the employee. With ``SIGN_REQUIRE_REALNAME`` the user must be
+    verified (``RealnameRequired``, 409). ``extra_update`` fields are saved with
+    the status; ``before_commit(application)`` runs inside the locked
+    transaction after the audit event is written — create the sealed document
+    there; if it raises, the whole move rolls back.
+    """
+    from django.conf import settings
+
+    from employees.models import VerifyStatus, WechatUser
+
+    def check(locked: SignApplication) -> None:
+        if settings.SIGN_REQUIRE_REALNAME:
+            status = WechatUser.objects.filter(pk=user.pk).values_list("verify_status", flat=True).first()
+            if status != VerifyStatus.VERIFIED:
+                raise RealnameRequired("请先完成实名认证再签约")
+
+    return _transition(
+        application_id=application.pk,
+        move="sign",
+        actor_user=user,
+        client=client,
+        note=note,
+        update=extra_update,
+        check=check,
+        before_commit=before_commit,
+    )
+
+
+def application_sign_offline(
+    *, application: SignApplication, staff: AdminUser, note: str, client: ClientContext | None = None
+) -> SignApplication:
+    """2 → 3 recorded by staff for a contract signed on paper; the note (required) says how and where."""
+    note = _clean_text(note, field="note", label="线下签约说明", max_length=NOTE_MAX_LENGTH, required=True)
+    return _transition(application_id=application.pk, move="sign_offline", actor_staff=staff, client=client, note=note)
+
+
+def application_record_event(
+    *,
+    application: SignApplication,
+    kind: str,
+    actor_user: WechatUser | None = None,
+    actor_staff: AdminUser | None = None,
+    client: ClientContext | None = None,
+    note: str = "",
+) -> SignEvent:
+    """A non-transition audit fact (``SignEvent.Kind.VIEWED`` / ``NOTE``); the status is untouched."""
+    if kind not in (SignEvent.Kind.VIEWED, SignEvent.Kind.NOTE):
+        raise ValueError(f"not a non-transition event kind: {kind!r}")
+    note = _clean_text(note, field="note", label="备注", max_length=NOTE_MAX_LENGTH, required=False)
+    return _write_event(
+        application, kind=kind, actor_user=actor_user, actor_staff=actor_staff, client=client, note=note
+    )

@@ -1,0 +1,453 @@
+"""The signing state machine (SPEC §6) through ``signing.services``."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from shanqian.client import ClientContext
+from shanqian.errors import InvalidInput, NotFound
+from signing import services
+from signing.errors import NotYourApplication, RealnameRequired, TransitionNotAllowed
+from signing.models import SignApplication, SignEvent, SignStatus
+from signing.signals import application_status_changed
+from tests.factories import (
+    AdminUserFactory,
+    ContractFactory,
+    EmployeeFactory,
+    HandlerFactory,
+    SignApplicationFactory,
+    WechatUserFactory,
+)
+
+from ..employees.resume_data import disable
+
+pytestmark = pytest.mark.django_db
+
+S = SignStatus
+CLIENT = ClientContext(
+    ip="203.0.113.9", user_agent="MiniProgram/8.0", lng=Decimal("116.397128"), lat=Decimal("39.916527"), city="北京"
+)
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def app(world):
+    employee = EmployeeFactory(user=WechatUserFactory(verify_status=2))
+    return SignApplicationFactory(em=employee, company=world.company, ad_user=world.handler, work_pos="前台")
+
+
+def at(application, status):
+    SignApplication.objects.filter(pk=application.pk).update(status=status)
+    application.refresh_from_db()
+    return application
+
+
+def perform(move, application, world):
+    """Run ``move`` with valid arguments and the right kind of actor."""
+    user = application.em.user
+    if move == "approve":
+        return services.application_approve(
+            application=application,
+            staff=world.handler,
+            contract=world.contract,
+            entry_date=TODAY + datetime.timedelta(days=7),
+            salary="6500.00",
+            client=CLIENT,
+        )
+    if move == "reject":
+        return services.application_reject(
+            application=application, staff=world.handler, reason="材料不全", client=CLIENT
+        )
+    if move == "cancel":
+        return services.application_cancel(application=application, actor_user=user, client=CLIENT)
+    if move == "sign":
+        return services.application_sign(application=application, user=user, client=CLIENT)
+    if move == "sign_offline":
+        return services.application_sign_offline(
+            application=application, staff=world.handler, note="纸质合同已在门店签署", client=CLIENT
+        )
+    raise AssertionError(move)
+
+
+EXPECTED = {
+    ("approve", S.APPLIED): S.AWAITING_SIGNATURE,
+    ("reject", S.APPLIED): S.REJECTED,
+    ("cancel", S.APPLIED): S.CANCELLED,
+    ("cancel", S.AWAITING_SIGNATURE): S.CANCELLED,
+    ("sign", S.AWAITING_SIGNATURE): S.SIGNED,
+    ("sign_offline", S.AWAITING_SIGNATURE): S.SIGNED,
+}
+
+
+def test_the_moves_table_is_the_spec():
+    allowed, final = services.ALLOWED, services.FINAL_STATUSES
+
+    assert allowed == {
+        S.APPLIED: {S.AWAITING_SIGNATURE, S.REJECTED, S.CANCELLED},
+        S.AWAITING_SIGNATURE: {S.SIGNED, S.CANCELLED},
+        S.SIGNED: set(),
+        S.REJECTED: set(),
+        S.CANCELLED: set(),
+    }
+    assert final == {S.SIGNED, S.REJECTED, S.CANCELLED}
+
+
+@pytest.mark.parametrize(("move", "source", "target"), [(m, s, t) for (m, s), t in EXPECTED.items()])
+def test_an_allowed_move_changes_the_status_and_writes_one_audit_event(app, world, move, source, target):
+    at(app, source)
+
+    result = perform(move, app, world)
+
+    app.refresh_from_db()
+    assert result.status == app.status == target
+    event = SignEvent.objects.get(application=app)
+    assert (event.kind, event.from_status, event.to_status) == ("transition", source, target)
+    assert (event.ip, event.user_agent, event.city) == ("203.0.113.9", "MiniProgram/8.0", "北京")
+    assert (event.lng, event.lat) == (Decimal("116.397128"), Decimal("39.916527"))
+    if move in ("approve", "reject", "sign_offline"):
+        assert (event.actor_staff, event.actor_user) == (world.handler, None)
+    else:
+        assert (event.actor_user, event.actor_staff) == (app.em.user, None)
+
+
+@pytest.mark.parametrize(
+    ("move", "source"),
+    [(m, s) for m in services.MOVES for s in SignStatus if (m, s) not in EXPECTED],
+)
+def test_a_forbidden_move_is_refused_and_changes_nothing(app, world, move, source):
+    at(app, source)
+
+    with pytest.raises(TransitionNotAllowed) as caught:
+        perform(move, app, world)
+
+    assert caught.value.status_code == 409 and caught.value.code == 40900
+    assert SignStatus(source).label in caught.value.msg
+    app.refresh_from_db()
+    assert app.status == source
+    assert not SignEvent.objects.exists()
+
+
+def test_approve_saves_contract_entry_date_and_salary(app, world):
+    perform("approve", app, world)
+
+    app.refresh_from_db()
+    assert app.contract == world.contract
+    assert app.entry_date == TODAY + datetime.timedelta(days=7)
+    assert app.salary == Decimal("6500.00")
+
+
+@pytest.mark.parametrize(
+    ("salary", "ok"),
+    [
+        ("0.01", True),
+        (8000, True),
+        ("9999999999999.99", True),
+        ("12.500", True),
+        ("0", False),
+        ("-1", False),
+        ("12.345", False),
+        ("10000000000000", False),
+        ("abc", False),
+        ("NaN", False),
+        ("Infinity", False),
+        ("1e30", False),
+        (None, False),
+        (True, False),
+    ],
+)
+def test_approve_salary_rules(app, world, salary, ok):
+    call = lambda: services.application_approve(  # noqa: E731
+        application=app, staff=world.handler, contract=world.contract, entry_date=TODAY, salary=salary
+    )
+    if ok:
+        assert call().status == S.AWAITING_SIGNATURE
+        return
+    with pytest.raises(InvalidInput) as caught:
+        call()
+    assert set(caught.value.data["errors"]) == {"salary"}
+    app.refresh_from_db()
+    assert app.status == S.APPLIED
+
+
+@pytest.mark.parametrize(
+    ("days", "ok"),
+    [(-30, True), (0, True), (365, True), (-31, False), (366, False)],
+)
+def test_approve_entry_date_window(app, world, days, ok):
+    call = lambda: services.application_approve(  # noqa: E731
+        application=app,
+        staff=world.handler,
+        contract=world.contract,
+        entry_date=TODAY + datetime.timedelta(days=days),
+        salary="5000",
+    )
+    if ok:
+        assert call().entry_date == TODAY + datetime.timedelta(days=days)
+    else:
+        with pytest.raises(InvalidInput) as caught:
+            call()
+        assert set(caught.value.data["errors"]) == {"entry_date"}
+
+
+def test_approve_refuses_a_contract_of_another_company_or_disabled(app, world):
+    for contract in (world.contract2, disable(ContractFactory(company=world.company)), None):
+        with pytest.raises(InvalidInput) as caught:
+            services.application_approve(
+                application=app, staff=world.handler, contract=contract, entry_date=TODAY, salary="5000"
+            )
+        assert set(caught.value.data["errors"]) == {"contract"}
+    app.refresh_from_db()
+    assert (app.status, app.contract) == (S.APPLIED, None)
+
+
+def test_approve_reports_every_bad_field_at_once(app, world):
+    with pytest.raises(InvalidInput) as caught:
+        services.application_approve(
+            application=app, staff=world.handler, contract=world.contract2, entry_date="2020-01-01", salary="-5"
+        )
+
+    assert set(caught.value.data["errors"]) == {"contract", "entry_date", "salary"}
+
+
+@pytest.mark.parametrize("reason", ["", "   ", None, "x" * 257, "坏\x00字符", 42])
+def test_reject_needs_a_reasonable_reason(app, world, reason):
+    with pytest.raises(InvalidInput) as caught:
+        services.application_reject(application=app, staff=world.handler, reason=reason)
+
+    assert set(caught.value.data["errors"]) == {"reason"}
+    assert not SignEvent.objects.exists()
+
+
+def test_reject_stores_the_reason_on_the_application_and_the_event(app, world):
+    services.application_reject(application=app, staff=world.handler, reason="  身份证照片不清晰  ")
+
+    app.refresh_from_db()
+    assert app.reason == "身份证照片不清晰"
+    assert SignEvent.objects.get().note == "身份证照片不清晰"
+
+
+def test_offline_sign_needs_a_note(app, world):
+    at(app, S.AWAITING_SIGNATURE)
+
+    with pytest.raises(InvalidInput):
+        services.application_sign_offline(application=app, staff=world.handler, note="")
+
+    assert app.status == S.AWAITING_SIGNATURE
+
+
+# --- who may act ---------------------------------------------------------------------------------------
+
+
+def test_another_handler_may_not_act(app, world):
+    with pytest.raises(NotYourApplication) as caught:
+        services.application_reject(application=app, staff=world.handler2, reason="不是我的")
+
+    assert caught.value.status_code == 403
+    app.refresh_from_db()
+    assert app.status == S.APPLIED
+
+
+def test_a_superuser_may_act_on_any_application(app):
+    boss = AdminUserFactory(is_superuser=True)
+
+    assert services.application_reject(application=app, staff=boss, reason="超级管理员驳回").status == S.REJECTED
+
+
+def test_an_inactive_handler_may_not_act(app, world):
+    world.handler.is_active = False
+    world.handler.save()
+
+    with pytest.raises(NotYourApplication):
+        services.application_reject(application=app, staff=world.handler, reason="离职了")
+
+
+def test_the_handler_is_judged_on_the_locked_row_not_the_stale_instance(app, world):
+    stale = SignApplication.objects.get(pk=app.pk)
+    SignApplication.objects.filter(pk=app.pk).update(ad_user=world.handler2)
+
+    with pytest.raises(NotYourApplication):
+        services.application_reject(application=stale, staff=world.handler, reason="已转给别人")
+    assert services.application_reject(application=stale, staff=world.handler2, reason="新处理人").status == S.REJECTED
+
+
+def test_an_employee_may_cancel_only_their_own_application(app):
+    stranger = WechatUserFactory()
+
+    with pytest.raises(NotYourApplication):
+        services.application_cancel(application=app, actor_user=stranger)
+    assert (
+        services.application_cancel(application=app, actor_user=app.em.user, note="找到别的工作").status == S.CANCELLED
+    )
+    assert SignEvent.objects.get().note == "找到别的工作"
+
+
+def test_staff_may_cancel(app, world):
+    at(app, S.AWAITING_SIGNATURE)
+
+    assert services.application_cancel(application=app, actor_staff=world.handler).status == S.CANCELLED
+
+
+def test_exactly_one_actor_is_required(app, world):
+    with pytest.raises(ValueError):
+        services.application_cancel(application=app)
+    with pytest.raises(ValueError):
+        services.application_cancel(application=app, actor_user=app.em.user, actor_staff=world.handler)
+
+
+def test_a_missing_application_is_not_found(app, world):
+    app_id = app.pk
+    SignApplication.objects.filter(pk=app_id).delete()
+
+    with pytest.raises(NotFound):
+        services.application_reject(application=app, staff=world.handler, reason="已删除")
+
+
+# --- sign ----------------------------------------------------------------------------------------------
+
+
+def test_sign_requires_a_verified_real_name(app, world, settings):
+    settings.SIGN_REQUIRE_REALNAME = True
+    at(app, S.AWAITING_SIGNATURE)
+    type(app.em.user).objects.filter(pk=app.em.user_id).update(verify_status=1)
+
+    with pytest.raises(RealnameRequired) as caught:
+        services.application_sign(application=app, user=app.em.user)
+    assert caught.value.status_code == 409
+
+    settings.SIGN_REQUIRE_REALNAME = False
+    assert services.application_sign(application=app, user=app.em.user).status == S.SIGNED
+
+
+def test_sign_runs_before_commit_inside_the_lock_after_the_event(app, world):
+    at(app, S.AWAITING_SIGNATURE)
+    seen = {}
+
+    def seal(locked):
+        seen["status"] = locked.status
+        seen["events"] = list(SignEvent.objects.filter(application=locked).values_list("to_status", flat=True))
+        seen["entry_date"] = SignApplication.objects.get(pk=locked.pk).entry_date
+
+    services.application_sign(application=app, user=app.em.user, extra_update={"entry_date": TODAY}, before_commit=seal)
+
+    assert seen == {"status": S.SIGNED, "events": [S.SIGNED], "entry_date": TODAY}
+
+
+def test_a_failing_before_commit_rolls_the_whole_move_back(app, world):
+    at(app, S.AWAITING_SIGNATURE)
+
+    def broken_seal(locked):
+        raise RuntimeError("PDF sealing failed")
+
+    with pytest.raises(RuntimeError):
+        services.application_sign(application=app, user=app.em.user, before_commit=broken_seal)
+
+    app.refresh_from_db()
+    assert app.status == S.AWAITING_SIGNATURE
+    assert not SignEvent.objects.exists()
+
+
+# --- side effects, events, create, pending updates -------------------------------------------------------
+
+
+def test_status_changed_signal_is_sent_only_after_commit(app, world, django_capture_on_commit_callbacks):
+    received = []
+
+    def receiver(sender, **kwargs):
+        received.append((kwargs["application_id"], kwargs["from_status"], kwargs["to_status"]))
+
+    application_status_changed.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            perform("reject", app, world)
+        assert received == []
+        for callback in callbacks:
+            callback()
+    finally:
+        application_status_changed.disconnect(receiver)
+
+    assert received == [(app.pk, S.APPLIED, S.REJECTED)]
+
+
+def test_no_signal_for_a_refused_move(app, world, django_capture_on_commit_callbacks):
+    at(app, S.SIGNED)
+
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(TransitionNotAllowed):
+        perform("cancel", app, world)
+
+    assert callbacks == []
+
+
+@pytest.mark.parametrize("kind", [SignEvent.Kind.VIEWED, SignEvent.Kind.NOTE])
+def test_record_event_writes_a_fact_without_touching_the_status(app, kind):
+    event = services.application_record_event(
+        application=app, kind=kind, actor_user=app.em.user, client=CLIENT, note="打开了合同"
+    )
+
+    assert (event.kind, event.from_status, event.to_status, event.ip) == (kind, None, None, "203.0.113.9")
+    app.refresh_from_db()
+    assert app.status == S.APPLIED
+
+
+def test_record_event_refuses_a_transition_kind(app):
+    with pytest.raises(ValueError):
+        services.application_record_event(application=app, kind=SignEvent.Kind.TRANSITION)
+
+
+def test_create_opens_a_status_1_application_with_its_event(world):
+    employee = EmployeeFactory()
+    choice = services.application_choice_clean(
+        company_id=world.company.pk, work_pos="前台", ad_user_id=world.handler.pk
+    )
+
+    application = services.application_create(employee=employee, choice=choice, actor_user=employee.user, client=CLIENT)
+
+    assert application.status == S.APPLIED
+    event = SignEvent.objects.get(application=application)
+    assert (event.from_status, event.to_status, event.actor_user) == (None, S.APPLIED, employee.user)
+
+
+@pytest.mark.parametrize("open_status", [S.APPLIED, S.AWAITING_SIGNATURE])
+def test_create_is_refused_while_an_application_is_open(app, world, open_status):
+    at(app, open_status)
+    choice = services.application_choice_clean(
+        company_id=world.company.pk, work_pos="前台", ad_user_id=world.handler.pk
+    )
+
+    with pytest.raises(TransitionNotAllowed):
+        services.application_create(employee=app.em, choice=choice, actor_user=app.em.user)
+    assert SignApplication.objects.count() == 1
+
+
+def test_choice_clean_reports_each_bad_pick(world):
+    with pytest.raises(InvalidInput) as caught:
+        services.application_choice_clean(
+            company_id=world.company.pk, work_pos="司机", ad_user_id=HandlerFactory(is_staff=False).pk
+        )
+
+    assert set(caught.value.data["errors"]) == {"work_pos", "ad_user_id"}
+
+
+@pytest.mark.parametrize("status", [S.AWAITING_SIGNATURE, S.SIGNED, S.REJECTED, S.CANCELLED])
+def test_update_pending_only_while_status_1(app, world, status):
+    at(app, status)
+    choice = services.application_choice_clean(
+        company_id=world.company2.pk, work_pos="司机", ad_user_id=world.handler2.pk
+    )
+
+    with pytest.raises(TransitionNotAllowed):
+        services.application_update_pending(application=app, choice=choice, actor_user=app.em.user)
+    app.refresh_from_db()
+    assert app.company == world.company
+
+
+def test_transition_not_allowed_travels_as_409_in_the_envelope():
+    error = TransitionNotAllowed("该申请当前为「已签约」，不能取消")
+
+    assert (error.status_code, int(error.code), error.msg) == (409, 40900, "该申请当前为「已签约」，不能取消")
+
+
+def test_can_move_and_staff_may_act_predicates(app, world):
+    assert services.can_move(app, "approve") and not services.can_move(app, "sign")
+    assert services.staff_may_act(app, world.handler) and not services.staff_may_act(app, world.handler2)
