@@ -15,6 +15,8 @@ def is_mobile(value) -> bool:
 
 
 def mask_phone(phone: str) -> str:
-    if len(phone) < 7:
+    """``13812345678`` → ``138****5678``."""
+    phone = (phone or "").strip()
+    if len(phone) <= 7:
         return "*" * len(phone)
-    return f"{phone[:3]}****{phone[-4:]}"
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]

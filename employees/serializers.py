@@ -21,7 +21,7 @@ from shanqian.serializers import ApiSerializer, FormArrayListSerializer, TextFie
 from .idcard import IdNumberError, parse_id_number
 from .models import AccountType, Gender, MaritalStatus, PoliticalStatus, SmsPurpose
 from .phones import MOBILE_MESSAGE, is_mobile
-from .validators import is_cn_mobile, is_contact_phone
+from .validators import is_contact_phone
 
 
 class WeixinLoginSerializer(ApiSerializer):
@@ -260,8 +260,8 @@ class ResumeInSerializer(ApiSerializer):
     )
 
     def validate_phone(self, value):
-        if not is_cn_mobile(value):
-            raise serializers.ValidationError("手机号格式不正确。")
+        if not is_mobile(value):
+            raise serializers.ValidationError(MOBILE_MESSAGE)
         return value
 
     def validate_em_contact_phone(self, value):

@@ -11,7 +11,8 @@ Resume checks against reference data (SPEC §5.1), each a small function that
   only when the level above has no children (东莞市 has no counties; 香港 has no
   cities); a chain may be left out entirely (the seed's columns are nullable).
   Names come from the region table. One query for the six ids.
-* ``is_cn_mobile`` / ``is_contact_phone`` — phone shapes.
+* ``is_contact_phone`` — an emergency contact may also be a landline
+  (mobiles follow ``employees.phones.is_mobile``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from django.db.models import Exists, OuterRef, Q
 
 from dictionaries.models import Dictionary, Region
 
-CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 # An emergency contact may be a landline: 0 + area code, optional hyphen, 7–8 digits, optional extension.
 CONTACT_PHONE = re.compile(r"^(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?)$")
 
@@ -44,10 +44,6 @@ REGION_CHAINS = (
     ),
 )
 REGION_ID_FIELDS = tuple(level[0] for chain in REGION_CHAINS for level in chain)
-
-
-def is_cn_mobile(value: str) -> bool:
-    return bool(CN_MOBILE.match(value or ""))
 
 
 def is_contact_phone(value: str) -> bool:

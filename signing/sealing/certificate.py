@@ -292,22 +292,6 @@ def render_certificate(data: CertificateData, *, contract_pages: int) -> bytes:
     return buffer.getvalue()
 
 
-def mask_id_number(value: str) -> str:
-    """``110101199001011234`` → ``1101**********1234``: region prefix and last four only."""
-    value = (value or "").strip()
-    if len(value) <= 8:
-        return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
-
-
-def mask_phone(value: str) -> str:
-    """``13812345678`` → ``138****5678``."""
-    value = (value or "").strip()
-    if len(value) <= 7:
-        return "*" * len(value)
-    return value[:3] + "*" * (len(value) - 7) + value[-4:]
-
-
 def audit_rows(events) -> list[AuditEventRow]:
     """
     Certificate rows from ``SignEvent`` objects, in the order given. Pass a
