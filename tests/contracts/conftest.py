@@ -19,12 +19,3 @@ def staff_client(db, settings):
     client = Client()
     client.force_login(AdminUserFactory(is_superuser=True))
     return client
-
-
-def assert_error(response, http_status, status):
-    body = response.json()
-    assert response.status_code == http_status, body
-    assert body["status"] == status
-    assert body["error_code"] == status
-    assert isinstance(body["msg"], str) and body["msg"]
-    return body

@@ -3,9 +3,8 @@
 import pytest
 
 from contracts.models import Company, EnabledStatus, WorkPosition
+from tests.envelope import assert_error
 from tests.factories import CompanyFactory, WorkPositionFactory
-
-from .conftest import assert_error
 
 pytestmark = pytest.mark.django_db
 

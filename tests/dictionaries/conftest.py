@@ -13,12 +13,3 @@ def dictionaries_seeded(db):
 @pytest.fixture
 def regions_seeded(db):
     return regions_sync(rows=region_rows_from_cpca())
-
-
-def assert_error(response, http_status, status):
-    body = response.json()
-    assert response.status_code == http_status, body
-    assert body["status"] == status
-    assert body["error_code"] == status
-    assert isinstance(body["msg"], str) and body["msg"]
-    return body

@@ -4,9 +4,8 @@ import pytest
 from django.test import Client
 
 from dictionaries.models import Dictionary, Region
+from tests.envelope import assert_error
 from tests.factories import AdminUserFactory, DictionaryFactory, RegionFactory
-
-from .conftest import assert_error
 
 pytestmark = pytest.mark.django_db
 

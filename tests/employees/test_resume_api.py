@@ -12,6 +12,7 @@ from employees.models import Employee, SmsCode
 from employees.tokens import issue_token
 from employees.uploads import upload_url
 from signing.models import SignApplication, SignEvent, SignStatus
+from tests.envelope import assert_error
 from tests.factories import (
     AdminUserFactory,
     HandlerFactory,
@@ -25,14 +26,6 @@ from .resume_data import ID_NUMBER, bracket_form, disable, resume_payload, row_c
 pytestmark = pytest.mark.django_db
 
 URL = "/api/employee"
-
-
-def assert_error(response, http_status, status):
-    body = response.json()
-    assert response.status_code == http_status, body
-    assert body["status"] == status == body["error_code"]
-    assert isinstance(body["msg"], str) and body["msg"]
-    return body
 
 
 def error_at(errors, *path):

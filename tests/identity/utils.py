@@ -9,22 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from PIL import Image
 
-
-def assert_error(response, http_status: int, status: int) -> dict:
-    body = response.json()
-    assert response.status_code == http_status, body
-    assert body["status"] == status, body
-    assert body["error_code"] == status
-    assert isinstance(body["msg"], str) and body["msg"]
-    assert set(body) == {"status", "msg", "data", "error_code"}
-    return body
-
-
-def assert_ok(response) -> dict:
-    body = response.json()
-    assert response.status_code == 200, body
-    assert body["status"] == 0, body
-    return body["data"]
+from tests.envelope import assert_error, assert_ok  # noqa: F401  (re-exported)
 
 
 def sent_sms() -> list[dict]:

@@ -10,19 +10,10 @@ from rest_framework.test import APIClient
 
 from employees.models import SessionToken
 from employees.tokens import issue_token, revoke_tokens
+from tests.envelope import assert_error
 from tests.factories import CompanyFactory, PlatformFactory, WechatUserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.shanqian.probe_urls")]
-
-
-def assert_error(response, http_status, status):
-    body = response.json()
-    assert response.status_code == http_status, body
-    assert body["status"] == status
-    assert body["error_code"] == status
-    assert isinstance(body["msg"], str) and body["msg"]
-    assert set(body) == {"status", "msg", "data", "error_code"}
-    return body
 
 
 def test_success_is_wrapped_in_the_envelope(api):
