@@ -1,3 +1,8 @@
-from shanqian.routing import api_path  # noqa: F401
+from shanqian.routing import api_path
 
-urlpatterns = []
+from . import views
+
+urlpatterns = [
+    api_path("companies", views.CompanyListView.as_view(), name="companies"),
+    api_path("work_pos", views.WorkPosListView.as_view(), name="work-pos"),
+]

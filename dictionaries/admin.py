@@ -1,1 +1,36 @@
-from django.contrib import admin  # noqa: F401
+from django.contrib import admin
+
+from .models import Dictionary, Region
+
+
+@admin.register(Dictionary)
+class DictionaryAdmin(admin.ModelAdmin):
+    list_display = ("dict_item", "dict_key", "dict_value", "code", "sort", "enabled")
+    list_display_links = ("dict_key",)
+    list_editable = ("dict_value", "sort", "enabled")
+    list_filter = ("dict_item", "enabled")
+    search_fields = ("dict_item", "dict_key", "dict_value")
+    ordering = ("dict_item", "sort", "id")
+    list_per_page = 100
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    """Loaded by ``manage.py seed_dictionaries`` from the national data; read-only here."""
+
+    list_display = ("id", "name", "level", "parent")
+    list_filter = ("level",)
+    search_fields = ("name", "=id")
+    list_select_related = ("parent",)
+    ordering = ("id",)
+    list_per_page = 100
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

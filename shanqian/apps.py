@@ -6,6 +6,9 @@ class ShanqianConfig(AppConfig):
     name = "shanqian"
     verbose_name = "系统与平台"
 
+    def ready(self):
+        from . import schema  # noqa: F401  (registers the OpenAPI extension for token auth)
+
 
 class ShanqianAdminConfig(admin_apps.AdminConfig):
     """The Django admin, presented as 秒云达 1.0 后台."""

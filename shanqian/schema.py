@@ -6,9 +6,22 @@ of SPEC §3 are listed; ``X-platform-code`` (and ``X-auth-token`` where the
 view needs it) are declared as header parameters.
 """
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
 from .errors import CODE_HTTP, Code
 
-PUBLIC_OPERATIONS = {"weixin_login_create", "captcha_retrieve", "verifycode_create"}
+
+class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "shanqian.authentication.TokenAuthentication"
+    name = "sessionToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-auth-token",
+            "description": "登录接口返回的 session_token；缺少、无效或过期为 40100",
+        }
 
 
 def _envelope(data_schema: dict) -> dict:
@@ -50,13 +63,6 @@ def envelope_postprocessing_hook(result, generator, request, public):
         "schema": {"type": "string"},
         "description": "平台标识；缺少为 40001，未知或停用为 40301",
     }
-    token_header = {
-        "name": "X-auth-token",
-        "in": "header",
-        "required": True,
-        "schema": {"type": "string"},
-        "description": "登录返回的 session_token；无效或过期为 40100",
-    }
     context_headers = [
         {
             "name": "X-location",
@@ -79,9 +85,6 @@ def envelope_postprocessing_hook(result, generator, request, public):
                 continue
             params = operation.setdefault("parameters", [])
             params[:0] = [platform_header, *context_headers]
-            if operation.get("operationId") not in PUBLIC_OPERATIONS:
-                params.insert(1, token_header)
-            operation.pop("security", None)
             responses = operation.setdefault("responses", {})
             for status_code, response in list(responses.items()):
                 if not str(status_code).startswith("2"):
@@ -97,5 +100,6 @@ def envelope_postprocessing_hook(result, generator, request, public):
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}},
                     },
                 )
-    components.pop("securitySchemes", None)
+    # Routes accept an optional trailing slash; document the canonical path without it.
+    result["paths"] = {path.rstrip("/") or path: item for path, item in result.get("paths", {}).items()}
     return result
