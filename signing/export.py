@@ -86,7 +86,8 @@ def export_filename(now: datetime.datetime | None = None) -> str:
 
 
 def _handler_name(row: dict) -> str:
-    full_name = f"{row['ad_user__last_name']}{row['ad_user__first_name']}".strip()
+    # The same rule as AdminUser.display_name, without loading the user.
+    full_name = f"{row['ad_user__first_name']} {row['ad_user__last_name']}".strip()
     return row["ad_user__name"] or full_name or row["ad_user__username"] or ""
 
 
