@@ -90,7 +90,7 @@ def test_a_handler_approves_and_rejects_in_the_browser(live_server, sync_playwri
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+            page = browser.new_page(viewport={"width": 1600, "height": 900}, locale="zh-CN")
 
             # Log in through the form; the admin CSS is served by the live server.
             page.goto(f"{base}/admin/login/?next=/admin/signing/signapplication/")
