@@ -1,11 +1,62 @@
+"""
+The employees app in 秒云达 1.0 后台.
+
+Identity: mini-program users (read-only; ``session_key`` never shown) and their
+session tokens, with 吊销 actions.
+
+Resumes (员工简历) are the employee's own data, entered and proven (SMS code) in
+the mini-program: the back office only reads them — with education and work
+history inline and the ID card photos through signed links. A handler sees only
+the resumes of applicants assigned to them, phones and ID numbers masked in the list.
+
+The real-name queue lists verifications 实名中 by default (oldest first); the
+decisions 实名成功 / 实名失败 (reason required) go through
+``employees.realname.realname_decide`` — as bulk actions with a confirmation page,
+or from a verification's page. A handler sees and decides only verifications of
+users with an application assigned to them (``verifications_visible_to``; the
+service checks ``staff_may_decide`` again on the locked row).
+"""
+
+import re
+
+from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, Q
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.http import Http404, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
-from .models import SessionToken, WechatUser
+from shanqian.admin_tools import (
+    ActionPage,
+    ActionRow,
+    error_text,
+    is_confirmation,
+    perform_each,
+    render_action_form,
+    report_unavailable,
+    selected_ids_are_valid,
+)
+from shanqian.errors import ApiError, InvalidInput
+from shanqian.roles import masks_personal_data, sees_everything
+
+from .idcard import IdNumberError, parse_id_number
+from .masking import mask_id_number, mask_phone
+from .models import (
+    Employee,
+    EmployeeEducation,
+    RealnameVerification,
+    SessionToken,
+    VerifyStatus,
+    WechatUser,
+    WorkExperience,
+)
+from .realname import REASON_MAX_LENGTH, realname_decide, verifications_visible_to
 from .tokens import revoke_tokens
-
-# --- identity ---------------------------------------------------------------------------
+from .uploads import upload_url
 
 
 def _live_tokens():
@@ -114,3 +165,566 @@ class SessionTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         count = revoke_tokens(queryset)
         self.message_user(request, f"已吊销 {count} 个会话令牌。", messages.SUCCESS)
+
+
+PHONE_QUERY = re.compile(r"^1[3-9]\d{9}$")
+ID_NUMBER_QUERY = re.compile(r"^\d{17}[\dXx]$")
+_BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+
+
+def _local(dt) -> str:
+    return f"{timezone.localtime(dt):%Y-%m-%d %H:%M}" if dt else "-"
+
+
+def _photo(upload, label: str, *, height: int):
+    if upload is None:
+        return format_html('<span class="sq-no-photo">{}未上传</span>', label)
+    url = upload_url(upload)
+    return format_html(
+        '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="身份证{}" class="sq-id-card" '
+        'style="max-height:{}px;max-width:{}px;border:1px solid #ccc;border-radius:4px;margin-right:6px"></a>',
+        url,
+        url,
+        label,
+        height,
+        height * 16 // 10,
+    )
+
+
+def id_card_photos(front, back, *, height: int = 220):
+    return format_html(
+        '<span style="white-space:nowrap">{}{}</span>',
+        _photo(front, "正面", height=height),
+        _photo(back, "反面", height=height),
+    )
+
+
+class _ReadOnly:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _exact_number_search(queryset, term: str, *, phone: str | None, id_number: str):
+    # A whole phone or ID number is an equality lookup (index-friendly); anything else is a name search.
+    term = term.strip()
+    if phone and PHONE_QUERY.match(term):
+        return queryset.filter(**{phone: term})
+    if ID_NUMBER_QUERY.match(term):
+        return queryset.filter(**{id_number: term.upper()})
+    return None
+
+
+# --- resume & real-name (back office) ---------------------------------------------------------
+
+
+# --- resumes -----------------------------------------------------------------------------------------------
+
+
+class EmployeeEducationInline(_ReadOnly, admin.TabularInline):
+    model = EmployeeEducation
+    fields = ("edu_type_label", "school", "major", "start_date", "end_date")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    @admin.display(description="学历")
+    def edu_type_label(self, education):
+        from dictionaries.selectors import dict_value
+
+        return dict_value("Edu_Type", education.edu_type) or education.edu_type
+
+
+class WorkExperienceInline(_ReadOnly, admin.TabularInline):
+    model = WorkExperience
+    fields = ("company_name", "work_pos", "start_date", "end_date", "description")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+
+@admin.register(Employee)
+class EmployeeAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display_links = ("real_name",)
+    list_filter = ("gender", "acct_type", ("created_at", admin.DateFieldListFilter))
+    list_select_related = ("user",)
+    search_fields = ("real_name",)
+    search_help_text = "按姓名搜索；输入完整的手机号或身份证号精确查找。"
+    list_per_page = 50
+    ordering = ("-id",)
+    inlines = [EmployeeEducationInline, WorkExperienceInline]
+    fieldsets = (
+        ("基本信息", {"fields": ("real_name", "phone", "id_number", ("gender", "age_now"), "nation_label")}),
+        ("婚姻、政治面貌与户口", {"fields": (("marital_sts", "political_sts", "acct_type"),)}),
+        ("户籍地址", {"fields": ("acct_address",)}),
+        ("现居地址", {"fields": ("current_address",)}),
+        ("紧急联系人", {"fields": (("em_contact_name", "em_contact_relationship_label", "em_contact_phone"),)}),
+        ("身份证照片", {"fields": ("photos",)}),
+        ("签约申请", {"fields": ("applications_table",)}),
+        ("小程序账号", {"fields": ("verify_status", "created_at", "updated_at")}),
+    )
+    readonly_fields = (
+        "real_name",
+        "phone",
+        "id_number",
+        "gender",
+        "age_now",
+        "nation_label",
+        "marital_sts",
+        "political_sts",
+        "acct_type",
+        "acct_address",
+        "current_address",
+        "em_contact_name",
+        "em_contact_relationship_label",
+        "em_contact_phone",
+        "photos",
+        "applications_table",
+        "verify_status",
+        "created_at",
+        "updated_at",
+    )
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if sees_everything(request.user):
+            return queryset
+        from signing.models import SignApplication
+
+        assigned = SignApplication.objects.filter(em_id=OuterRef("pk"), ad_user_id=request.user.pk)
+        return queryset.filter(Exists(assigned))
+
+    def get_object(self, request, object_id, from_field=None):
+        from signing.models import SignApplication
+
+        applications = SignApplication.objects.select_related("company", "ad_user").order_by("-apply_time", "-id")
+        if not sees_everything(request.user):
+            applications = applications.filter(ad_user_id=request.user.pk)
+        queryset = (
+            self.get_queryset(request)
+            .select_related("user", "id_card_front", "id_card_back")
+            .prefetch_related(Prefetch("applications", queryset=applications))
+        )
+        try:
+            return queryset.get(pk=self.opts.pk.to_python(object_id))
+        except (Employee.DoesNotExist, ValueError, TypeError, forms.ValidationError):
+            return None
+
+    def get_search_results(self, request, queryset, search_term):
+        exact = _exact_number_search(queryset, search_term, phone="phone", id_number="id_number")
+        if exact is not None:
+            return exact, False
+        return super().get_search_results(request, queryset, search_term)
+
+    def get_list_display(self, request):
+        personal = ("masked_phone", "masked_id_number") if masks_personal_data(request.user) else ("phone", "id_number")
+        return ("real_name", *personal, "gender", "age_now", "verify_status", "created_at")
+
+    @admin.display(description="手机号")
+    def masked_phone(self, employee):
+        return mask_phone(employee.phone)
+
+    @admin.display(description="身份证号")
+    def masked_id_number(self, employee):
+        return mask_id_number(employee.id_number)
+
+    @admin.display(description="年龄")
+    def age_now(self, employee):
+        try:
+            return parse_id_number(employee.id_number).age_on(timezone.localdate())
+        except IdNumberError:
+            return employee.age
+
+    @admin.display(description="民族")
+    def nation_label(self, employee):
+        from dictionaries.selectors import dict_value
+
+        return dict_value("Nation", employee.nation) or employee.nation or "-"
+
+    @admin.display(description="与紧急联系人的关系")
+    def em_contact_relationship_label(self, employee):
+        from dictionaries.selectors import dict_value
+
+        value = employee.em_contact_relationship
+        return dict_value("Relationship", value) or value or "-"
+
+    @admin.display(description="户籍地址")
+    def acct_address(self, employee):
+        parts = (employee.acct_prc_name, employee.acct_city_name, employee.acct_coy_name, employee.acct_addr)
+        return "".join(part for part in parts if part) or "-"
+
+    @admin.display(description="现居地址")
+    def current_address(self, employee):
+        parts = (employee.province_name, employee.city_name, employee.county_name, employee.addr)
+        return "".join(part for part in parts if part) or "-"
+
+    @admin.display(description="身份证照片")
+    def photos(self, employee):
+        return id_card_photos(employee.id_card_front, employee.id_card_back)
+
+    @admin.display(description="实名认证状态", ordering="user__verify_status")
+    def verify_status(self, employee):
+        return employee.user.get_verify_status_display()
+
+    @admin.display(description="签约申请")
+    def applications_table(self, employee):
+        from signing.admin import status_badge, table_html
+
+        rows = [
+            (
+                format_html(
+                    '<a href="{}">#{}</a>',
+                    reverse("admin:signing_signapplication_change", args=[app.pk], current_app=self.admin_site.name),
+                    app.pk,
+                ),
+                app.company,
+                app.work_pos,
+                app.ad_user,
+                status_badge(app.status, app.get_status_display()),
+                _local(app.apply_time),
+            )
+            for app in employee.applications.all()
+        ]
+        return table_html(("编号", "用人单位", "岗位", "处理人", "状态", "申请时间"), rows, empty="无")
+
+
+# --- the real-name queue ----------------------------------------------------------------------------------
+
+
+BACKEND_LABELS = {"manual": "人工审核", "provider": "核验服务"}
+
+
+class RealnameStatusFilter(admin.SimpleListFilter):
+    """实名中 unless another status (or 全部) is chosen: the page opens on the work queue."""
+
+    title = "实名状态"
+    parameter_name = "status"
+    ALL = "all"
+
+    def lookups(self, request, model_admin):
+        return [
+            (str(VerifyStatus.VERIFYING.value), "实名中（待处理）"),
+            (str(VerifyStatus.VERIFIED.value), VerifyStatus.VERIFIED.label),
+            (str(VerifyStatus.FAILED.value), VerifyStatus.FAILED.label),
+            (self.ALL, "全部"),
+        ]
+
+    def choices(self, changelist):
+        current = self.value() or str(VerifyStatus.VERIFYING.value)
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": current == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value() or str(VerifyStatus.VERIFYING.value)
+        if value == self.ALL:
+            return queryset
+        if value not in {str(status.value) for status in VerifyStatus}:
+            from django.contrib.admin.options import IncorrectLookupParameters
+
+            raise IncorrectLookupParameters("无效的实名状态")
+        return queryset.filter(status=int(value))
+
+
+class BackendFilter(admin.SimpleListFilter):
+    title = "核验方式"
+    parameter_name = "backend"
+
+    def lookups(self, request, model_admin):
+        return list(BACKEND_LABELS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(backend=self.value()) if self.value() else queryset
+
+
+class RealnameFailForm(forms.Form):
+    reason = forms.CharField(
+        label="实名失败原因",
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": "请填写实名失败原因。",
+            "max_length": f"失败原因不能超过 {REASON_MAX_LENGTH} 个字符。",
+        },
+        help_text="用户会在小程序中看到这段原因，请写清楚如何处理（如：身份证照片模糊，请重新上传）。",
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"]
+        if _BAD_TEXT.search(reason):
+            raise forms.ValidationError("失败原因包含无效字符。", code="invalid")
+        return reason
+
+
+class RealnamePassForm(forms.Form):
+    """No fields: the confirmation page of 实名成功."""
+
+
+DECISIONS = {
+    "pass": ("实名成功", True, RealnamePassForm, "确认实名成功"),
+    "fail": ("实名失败", False, RealnameFailForm, "确认实名失败"),
+}
+
+
+@admin.register(RealnameVerification)
+class RealnameVerificationAdmin(_ReadOnly, admin.ModelAdmin):
+    list_display = (
+        "real_name",
+        "masked_id_number",
+        "thumbnails",
+        "status_label",
+        "backend_label",
+        "submitted_at",
+        "decided_by",
+        "decided_at",
+    )
+    list_display_links = ("real_name",)
+    list_filter = (RealnameStatusFilter, BackendFilter, ("submitted_at", admin.DateFieldListFilter))
+    list_select_related = ("id_card_front", "id_card_back", "decided_by")
+    search_fields = ("real_name",)
+    search_help_text = "按姓名搜索；输入完整的身份证号精确查找。"
+    list_per_page = 50
+    actions = ["pass_selected", "fail_selected"]
+    fields = (
+        "real_name",
+        "id_number",
+        "photos",
+        "status_label",
+        "reason",
+        "backend_label",
+        "submitted_at",
+        "ip",
+        "decided_by",
+        "decided_at",
+        "user_verify_status",
+    )
+    readonly_fields = fields
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "实名审核队列", **(extra_context or {})})
+
+    def has_decide_permission(self, request, obj=None):
+        return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
+
+    def get_queryset(self, request):
+        return verifications_visible_to(staff=request.user, queryset=super().get_queryset(request))
+
+    def get_ordering(self, request):
+        # The queue (实名中) is worked oldest first; history reads newest first.
+        if request.GET.get(RealnameStatusFilter.parameter_name, str(VerifyStatus.VERIFYING.value)) == str(
+            VerifyStatus.VERIFYING.value
+        ):
+            return ("submitted_at", "id")
+        return ("-submitted_at", "-id")
+
+    def get_object(self, request, object_id, from_field=None):
+        queryset = self.get_queryset(request).select_related("user", "id_card_front", "id_card_back", "decided_by")
+        try:
+            return queryset.get(pk=self.opts.pk.to_python(object_id))
+        except (RealnameVerification.DoesNotExist, ValueError, TypeError, forms.ValidationError):
+            return None
+
+    def get_search_results(self, request, queryset, search_term):
+        exact = _exact_number_search(queryset, search_term, phone=None, id_number="id_number")
+        if exact is not None:
+            return exact, False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description="身份证号")
+    def masked_id_number(self, verification):
+        return mask_id_number(verification.id_number)
+
+    @admin.display(description="身份证照片")
+    def thumbnails(self, verification):
+        return id_card_photos(verification.id_card_front, verification.id_card_back, height=60)
+
+    @admin.display(description="身份证照片")
+    def photos(self, verification):
+        return id_card_photos(verification.id_card_front, verification.id_card_back)
+
+    @admin.display(description="状态", ordering="status")
+    def status_label(self, verification):
+        colors = {VerifyStatus.VERIFYING: "#b45309", VerifyStatus.VERIFIED: "#15803d", VerifyStatus.FAILED: "#b91c1c"}
+        return format_html(
+            '<span style="display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;background:{};'
+            'white-space:nowrap">{}</span>',
+            colors.get(verification.status, "#6b7280"),
+            verification.get_status_display(),
+        )
+
+    @admin.display(description="核验方式", ordering="backend")
+    def backend_label(self, verification):
+        return BACKEND_LABELS.get(verification.backend, verification.backend)
+
+    @admin.display(description="用户当前实名状态")
+    def user_verify_status(self, verification):
+        return verification.user.get_verify_status_display()
+
+    # --- decisions --------------------------------------------------------------------------------------
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.status == VerifyStatus.VERIFYING and self.has_decide_permission(request, obj):
+            preserved = {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}
+            context["decision_buttons"] = [
+                {
+                    "result": result,
+                    "label": label,
+                    "url": add_preserved_filters(
+                        preserved,
+                        reverse(
+                            "admin:employees_realnameverification_decide",
+                            args=[obj.pk, result],
+                            current_app=self.admin_site.name,
+                        ),
+                    ),
+                }
+                for result, (label, *_rest) in DECISIONS.items()
+            ]
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/decide/<slug:result>/",
+                self.admin_site.admin_view(self.decide_view),
+                name="{}_{}_decide".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def _rows(self, verifications):
+        return [
+            ActionRow(
+                cells=(
+                    verification.real_name,
+                    mask_id_number(verification.id_number),
+                    id_card_photos(verification.id_card_front, verification.id_card_back, height=60),
+                    _local(verification.submitted_at),
+                ),
+                blocked=""
+                if verification.status == VerifyStatus.VERIFYING
+                else f"已处理（{verification.get_status_display()}）",
+            )
+            for verification in verifications
+        ]
+
+    ROW_COLUMNS = ("姓名", "身份证号", "身份证照片", "提交时间")
+
+    @staticmethod
+    def _describe(verification) -> str:
+        return f"{verification.real_name}（#{verification.pk}）"
+
+    def decide_view(self, request, object_id, result):
+        if result not in DECISIONS:
+            raise Http404("没有这个操作")
+        label, approved, form_class, submit_label = DECISIONS[result]
+        verification = self.get_object(request, unquote(object_id))
+        if verification is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_decide_permission(request, verification):
+            raise PermissionDenied
+        preserved = {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}
+        change_url = add_preserved_filters(
+            preserved,
+            reverse(
+                "admin:employees_realnameverification_change", args=[verification.pk], current_app=self.admin_site.name
+            ),
+        )
+        if verification.status != VerifyStatus.VERIFYING:
+            self.message_user(request, f"该实名认证已处理（{verification.get_status_display()}）。", messages.ERROR)
+            return HttpResponseRedirect(change_url)
+        form = form_class(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                realname_decide(
+                    verification=verification,
+                    staff=request.user,
+                    approved=approved,
+                    reason=form.cleaned_data.get("reason", ""),
+                )
+            except InvalidInput as exc:
+                form.add_error("reason" if "reason" in form.fields else None, error_text(exc))
+            except ApiError as exc:
+                self.message_user(request, f"{self._describe(verification)}：{error_text(exc)}", messages.ERROR)
+                return HttpResponseRedirect(change_url)
+            else:
+                self.log_change(request, verification, label)
+                self.message_user(request, f"已{label}：{self._describe(verification)}。", messages.SUCCESS)
+                changelist = reverse(
+                    "admin:employees_realnameverification_changelist", current_app=self.admin_site.name
+                )
+                return HttpResponseRedirect(add_preserved_filters(preserved, changelist))
+        page = ActionPage(
+            title=f"{label}：{verification.real_name}",
+            submit_label=submit_label,
+            columns=self.ROW_COLUMNS,
+            rows=self._rows([verification]),
+            cancel_url=change_url,
+            danger=not approved,
+        )
+        return render_action_form(self, request, page=page, form=form, extra_context={"original": verification})
+
+    def response_action(self, request, queryset):
+        if not selected_ids_are_valid(request):
+            self.message_user(request, "所选记录的编号无效，未作任何修改。", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
+
+    def _decide_action(self, request, queryset, result: str, action_name: str):
+        label, approved, form_class, submit_label = DECISIONS[result]
+        verifications = list(queryset.select_related("id_card_front", "id_card_back"))
+        report_unavailable(self, request, verifications)
+        if not verifications:
+            return None
+        if not any(v.status == VerifyStatus.VERIFYING for v in verifications):
+            for verification in verifications:
+                self.message_user(
+                    request,
+                    f"{self._describe(verification)}：该实名认证已处理（{verification.get_status_display()}）。",
+                    messages.ERROR,
+                )
+            return None
+        form = form_class(request.POST if is_confirmation(request) else None)
+        if is_confirmation(request) and form.is_valid():
+            done = perform_each(
+                self,
+                request,
+                verifications,
+                lambda v: realname_decide(
+                    verification=v, staff=request.user, approved=approved, reason=form.cleaned_data.get("reason", "")
+                ),
+                done_label=label,
+                describe=self._describe,
+            )
+            for verification in done:
+                self.log_change(request, verification, label)
+            return None
+        page = ActionPage(
+            title=f"{label}：{len(verifications)} 条实名认证",
+            submit_label=submit_label,
+            columns=self.ROW_COLUMNS,
+            rows=self._rows(verifications),
+            action_name=action_name,
+            selected_ids=[v.pk for v in verifications],
+            danger=not approved,
+        )
+        return render_action_form(self, request, page=page, form=form)
+
+    @admin.action(description="实名成功", permissions=["decide"])
+    def pass_selected(self, request, queryset):
+        return self._decide_action(request, queryset, "pass", "pass_selected")
+
+    @admin.action(description="实名失败", permissions=["decide"])
+    def fail_selected(self, request, queryset):
+        return self._decide_action(request, queryset, "fail", "fail_selected")

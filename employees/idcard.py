@@ -58,11 +58,3 @@ def make_id_number(address: str = "110105", birth: datetime.date = datetime.date
     """A valid number for fixtures and demo data."""
     first17 = f"{address}{birth:%Y%m%d}{sequence:03d}"
     return first17 + check_char(first17)
-
-
-def mask_id_number(value: str) -> str:
-    """``110101199001011234`` → ``1101**********1234``: region prefix and last four only."""
-    value = (value or "").strip()
-    if len(value) <= 8:
-        return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]

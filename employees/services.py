@@ -69,9 +69,9 @@ from signing.models import SignStatus
 from signing.selectors import application_latest
 
 from .images import ImageTooLarge, process_image
+from .masking import mask_phone
 from .models import Employee, EmployeeEducation, SmsCode, SmsPurpose, Upload, WechatUser, WorkExperience
 from .otp import sms_code_check, sms_code_consume, sms_code_create
-from .phones import mask_phone
 from .sms import send_sms
 from .tokens import issue_token
 from .uploads import NotYourUpload, upload_from_url

@@ -38,7 +38,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from shanqian.errors import RateLimited, UpstreamFailed
 
-from .phones import mask_phone
+from .masking import mask_phone
 
 logger = logging.getLogger("employees.sms")
 

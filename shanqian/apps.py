@@ -1,5 +1,17 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models.signals import post_migrate
+
+
+def _ensure_handler_group(sender, using=DEFAULT_DB_ALIAS, **kwargs):
+    # Every migrate (and every test-database flush) leaves the 人事专员 group in place,
+    # so a fresh install does not depend on seed_demo for its handler role.
+    if using != DEFAULT_DB_ALIAS:
+        return
+    from .roles import ensure_handler_group
+
+    ensure_handler_group()
 
 
 class ShanqianConfig(AppConfig):
@@ -8,6 +20,8 @@ class ShanqianConfig(AppConfig):
 
     def ready(self):
         from . import schema  # noqa: F401  (registers the OpenAPI extension for token auth)
+
+        post_migrate.connect(_ensure_handler_group, sender=self, dispatch_uid="shanqian_ensure_handler_group")
 
 
 class ShanqianAdminConfig(admin_apps.AdminConfig):

@@ -2,9 +2,19 @@
 Back-office roles. A handler (人事专员) is an active staff account in this group.
 
 ``ensure_handler_group()`` creates the group with the permissions a handler needs
-(review and act on signing applications, read resumes and reference data). It only
-adds: permissions staff granted the group on top are kept. Which applications a
-handler may see is narrowed further by the signing admin (their own only).
+(review and act on signing applications, read resumes and reference data, decide
+real-name verifications). It only adds: permissions staff granted the group on top
+are kept. It runs on every ``migrate`` (``post_migrate``, see ``shanqian.apps``) and
+from ``seed_demo``.
+
+Which rows a staff account sees is narrowed further by the admin: a superuser sees
+everything (``sees_everything``); anyone else — a handler, or staff given model
+permissions by hand — sees only the applications assigned to them, the resumes and
+real-name checks of those applicants, and personal numbers masked in lists and
+exports (``masks_personal_data``).
+
+Handlers deliberately get no permission on ``WechatUser`` or ``Upload``: those
+lists span every applicant; the review pages show the ID card photos themselves.
 """
 
 HANDLER_GROUP = "人事专员"
@@ -17,8 +27,6 @@ HANDLER_PERMISSIONS = (
     "employees.view_employee",
     "employees.view_employeeeducation",
     "employees.view_workexperience",
-    "employees.view_upload",
-    "employees.view_wechatuser",
     "employees.view_realnameverification",
     "employees.change_realnameverification",
     "contracts.view_company",
@@ -27,6 +35,16 @@ HANDLER_PERMISSIONS = (
     "dictionaries.view_dictionary",
     "dictionaries.view_region",
 )
+
+
+def sees_everything(user) -> bool:
+    """Superusers see every application, resume and verification; everybody else only their own."""
+    return bool(user.is_active and user.is_superuser)
+
+
+def masks_personal_data(user) -> bool:
+    """Phones and ID numbers are masked in lists and exports for everybody who does not see everything."""
+    return not sees_everything(user)
 
 
 def handlers_queryset():

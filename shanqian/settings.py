@@ -268,7 +268,13 @@ SMS_TENCENT = {
 # --- Signing -------------------------------------------------------------------------
 
 SIGN_REQUIRE_REALNAME = env.bool("SIGN_REQUIRE_REALNAME", default=True)
-REALNAME_BACKEND = env.str("REALNAME_BACKEND", default="manual")
+REALNAME_BACKEND = env.str("REALNAME_BACKEND", default="manual")  # manual | provider (employees.realname)
+REALNAME_PROVIDER_URL = env.str("REALNAME_PROVIDER_URL", default="")
+REALNAME_PROVIDER_TOKEN = env.str("REALNAME_PROVIDER_TOKEN", default="")
+REALNAME_PROVIDER_TIMEOUT = (
+    env.float("REALNAME_PROVIDER_CONNECT_TIMEOUT", default=3.0),
+    env.float("REALNAME_PROVIDER_READ_TIMEOUT", default=10.0),
+)
 SIGNING_CERT_PATH = env.str("SIGNING_CERT_PATH", default=str(VAR_DIR / "signing" / "cert.pem"))
 SIGNING_KEY_PATH = env.str("SIGNING_KEY_PATH", default=str(VAR_DIR / "signing" / "key.pem"))
 SIGNING_KEY_PASSPHRASE = env.str("SIGNING_KEY_PASSPHRASE", default="")

@@ -1,1 +1,862 @@
-from django.contrib import admin  # noqa: F401
+"""
+秒云达 1.0 后台: signing applications (签约申请), their audit events and sealed documents.
+
+Nobody edits an application, an event or a document by hand. Every status change
+goes through ``signing.services`` — the actions 审核通过 / 驳回 / 取消 / 线下签约, in
+bulk from the list (the ``delete_selected`` pattern, see ``shanqian.admin_tools``)
+or one at a time from the application's page (``<id>/review/<move>/``). So
+``has_change_permission`` is False everywhere here and the model's ``change``
+permission is read as "may review" (``has_review_permission``).
+
+Scope: every queryset starts from ``applications_visible_to`` — a superuser sees
+everything, anyone else (a handler) only the applications assigned to them: the
+list, the page, the actions, the per-object views and the export. An id outside
+that (edited URL, forged POST) is "不存在" like a missing object, and the services
+check ``staff_may_act`` again on the locked row. Phones and ID numbers are masked in
+the list and the export for everybody but superusers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from dictionaries.selectors import dict_value
+from employees.idcard import IdNumberError, parse_id_number
+from employees.masking import mask_id_number, mask_phone
+from employees.models import EmployeeEducation, WorkExperience
+from employees.uploads import upload_url
+from shanqian.admin_tools import (
+    ActionPage,
+    ActionRow,
+    error_text,
+    is_confirmation,
+    perform_each,
+    render_action_form,
+    report_unavailable,
+    selected_ids_are_valid,
+)
+from shanqian.client import client_context
+from shanqian.errors import ApiError, InvalidInput
+from shanqian.roles import handlers_queryset, masks_personal_data, sees_everything
+from shanqian.storage import signed_file_url
+
+from . import services
+from .admin_forms import ApproveForm, CancelForm, RejectForm, SignOfflineForm
+from .export import CONTENT_TYPE, applications_xlsx, export_filename
+from .models import SignApplication, SignedDocument, SignEvent, SignStatus
+from .selectors import WORK_QUEUE_ORDERING, applications_visible_to
+
+PHONE_QUERY = re.compile(r"^1[3-9]\d{9}$")
+ID_NUMBER_QUERY = re.compile(r"^\d{17}[\dXx]$")
+
+STATUS_COLORS = {
+    SignStatus.APPLIED: "#b45309",
+    SignStatus.AWAITING_SIGNATURE: "#1d4ed8",
+    SignStatus.SIGNED: "#15803d",
+    SignStatus.REJECTED: "#b91c1c",
+    SignStatus.CANCELLED: "#6b7280",
+}
+
+
+def status_badge(status: int, label: str):
+    return format_html(
+        '<span class="sq-status sq-status-{}" style="display:inline-block;padding:1px 8px;border-radius:10px;'
+        'color:#fff;background:{};white-space:nowrap">{}</span>',
+        status,
+        STATUS_COLORS.get(status, "#6b7280"),
+        label,
+    )
+
+
+def describe(application: SignApplication) -> str:
+    return f"{application.em.real_name}（#{application.pk}）"
+
+
+def _local(dt) -> str:
+    return f"{timezone.localtime(dt):%Y-%m-%d %H:%M}" if dt else "-"
+
+
+# --- the review moves ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Review:
+    move: str  # a key of services.MOVES
+    form_class: type[forms.Form]
+    submit_label: str
+    perform: Callable[..., SignApplication]
+    danger: bool = False
+
+    @property
+    def label(self) -> str:
+        return services.MOVES[self.move].label
+
+
+REVIEWS = {
+    "approve": Review(
+        "approve",
+        ApproveForm,
+        "确认审核通过",
+        lambda app, *, staff, data, client: services.application_approve(
+            application=app,
+            staff=staff,
+            contract=data["contract"],
+            entry_date=data["entry_date"],
+            salary=data["salary"],
+            client=client,
+        ),
+    ),
+    "reject": Review(
+        "reject",
+        RejectForm,
+        "确认驳回",
+        lambda app, *, staff, data, client: services.application_reject(
+            application=app, staff=staff, reason=data["reason"], client=client
+        ),
+        danger=True,
+    ),
+    "cancel": Review(
+        "cancel",
+        CancelForm,
+        "确认取消申请",
+        lambda app, *, staff, data, client: services.application_cancel(
+            application=app, actor_staff=staff, note=data["note"], client=client
+        ),
+        danger=True,
+    ),
+    "sign_offline": Review(
+        "sign_offline",
+        SignOfflineForm,
+        "确认已线下签约",
+        lambda app, *, staff, data, client: services.application_sign_offline(
+            application=app, staff=staff, note=data["note"], client=client
+        ),
+    ),
+}
+
+
+def blocked_reason(application: SignApplication, move: str) -> str:
+    if services.can_move(application, move):
+        return ""
+    return f"该申请当前为「{application.get_status_display()}」，不能{services.MOVES[move].label}"
+
+
+# --- filters -----------------------------------------------------------------------------------------
+
+
+class HandlerFilter(admin.SimpleListFilter):
+    title = "处理人"
+    parameter_name = "handler"
+
+    def lookups(self, request, model_admin):
+        return [(str(user.pk), user.display_name) for user in handlers_queryset().order_by("id")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if not (value.isascii() and value.isdigit()):
+            raise IncorrectLookupParameters("无效的处理人")
+        return queryset.filter(ad_user_id=int(value))
+
+
+# --- inlines -----------------------------------------------------------------------------------------
+
+
+class ReadOnlyInlineMixin:
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SignEventInline(ReadOnlyInlineMixin, admin.TabularInline):
+    model = SignEvent
+    verbose_name = "审计记录"
+    verbose_name_plural = "审计记录（状态变更与操作）"
+    fields = ("created_at", "kind", "transition", "actor", "ip", "city", "location", "note", "short_user_agent")
+    readonly_fields = fields
+    ordering = ("created_at", "id")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor_staff")
+
+    @admin.display(description="状态")
+    def transition(self, event):
+        if event.to_status is None:
+            return "-"
+        source = SignStatus(event.from_status).label if event.from_status in SignStatus.values else "（新建）"
+        return f"{source} → {SignStatus(event.to_status).label}"
+
+    @admin.display(description="操作人")
+    def actor(self, event):
+        return event.actor_display
+
+    @admin.display(description="位置")
+    def location(self, event):
+        return f"{event.lng},{event.lat}" if event.lng is not None and event.lat is not None else "-"
+
+    @admin.display(description="User-Agent")
+    def short_user_agent(self, event):
+        if not event.user_agent:
+            return "-"
+        text = event.user_agent if len(event.user_agent) <= 40 else f"{event.user_agent[:40]}…"
+        return format_html('<span title="{}">{}</span>', event.user_agent, text)
+
+
+# --- the application admin ---------------------------------------------------------------------------
+
+
+def _resume_field(attr: str, label: str, display: Callable | None = None):
+    @admin.display(description=label)
+    def field(self, application):
+        value = getattr(application.em, attr)
+        if display is not None:
+            value = display(application.em)
+        return value if value not in (None, "") else "-"
+
+    return field
+
+
+def _address(prefix: str, detail: str):
+    def display(employee):
+        parts = [getattr(employee, f"{prefix}{name}_name") for name in _ADDRESS_PARTS[prefix]]
+        return "".join(part for part in [*parts, getattr(employee, detail)] if part)
+
+    return display
+
+
+_ADDRESS_PARTS = {"acct_": ("prc", "city", "coy"), "": ("province", "city", "county")}
+
+
+def _employee_age(employee) -> int:
+    try:
+        return parse_id_number(employee.id_number).age_on(timezone.localdate())
+    except IdNumberError:
+        return employee.age
+
+
+@admin.register(SignApplication)
+class SignApplicationAdmin(admin.ModelAdmin):
+    list_display_links = ("employee_name",)
+    list_filter = ("status", "company", HandlerFilter, ("apply_time", admin.DateFieldListFilter))
+    list_select_related = ("em", "company", "ad_user")
+    search_fields = ("em__real_name",)
+    search_help_text = "按姓名搜索；输入完整的手机号或身份证号精确查找。"
+    list_per_page = 50
+    actions = ["approve_selected", "reject_selected", "cancel_selected", "sign_offline_selected", "export_selected"]
+    inlines = [SignEventInline]
+    fieldsets = (
+        (
+            "申请",
+            {"fields": ("status_badge", "company", "work_pos", "handler_name", "apply_time", "updated_at")},
+        ),
+        ("审核结果", {"fields": ("contract_link", "entry_date", "salary", "reason")}),
+        (
+            "简历",
+            {
+                "fields": (
+                    "employee_link",
+                    "em_phone",
+                    "em_id_number",
+                    ("em_gender", "em_age", "em_nation"),
+                    ("em_marital", "em_political", "em_acct_type"),
+                    "em_acct_address",
+                    "em_address",
+                    "em_contact",
+                )
+            },
+        ),
+        ("身份证照片", {"fields": ("id_card_photos",)}),
+        ("教育经历", {"fields": ("education_table",)}),
+        ("工作经历", {"fields": ("work_table",)}),
+        ("已签署文件", {"fields": ("document_panel",)}),
+    )
+    readonly_fields = (
+        "status_badge",
+        "company",
+        "work_pos",
+        "handler_name",
+        "apply_time",
+        "updated_at",
+        "contract_link",
+        "entry_date",
+        "salary",
+        "reason",
+        "employee_link",
+        "em_phone",
+        "em_id_number",
+        "em_gender",
+        "em_age",
+        "em_nation",
+        "em_marital",
+        "em_political",
+        "em_acct_type",
+        "em_acct_address",
+        "em_address",
+        "em_contact",
+        "id_card_photos",
+        "education_table",
+        "work_table",
+        "document_panel",
+    )
+
+    # --- permissions: view, review; never add, edit or delete -------------------------------------
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_review_permission(self, request, obj=None):
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}") and (
+            obj is None or services.staff_may_act(obj, request.user)
+        )
+
+    # --- querysets -----------------------------------------------------------------------------------
+
+    def get_queryset(self, request):
+        return applications_visible_to(staff=request.user, queryset=super().get_queryset(request))
+
+    def get_ordering(self, request):
+        return list(WORK_QUEUE_ORDERING)
+
+    def get_object(self, request, object_id, from_field=None):
+        queryset = (
+            self.get_queryset(request)
+            .select_related("em__id_card_front", "em__id_card_back", "company", "ad_user", "contract", "document")
+            .prefetch_related(
+                Prefetch("em__educations", queryset=EmployeeEducation.objects.order_by("start_date", "id")),
+                Prefetch("em__work_exps", queryset=WorkExperience.objects.order_by("start_date", "id")),
+            )
+        )
+        field = self.opts.pk if from_field is None else self.opts.get_field(from_field)
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (SignApplication.DoesNotExist, ValidationError, ValueError, TypeError):
+            return None
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        # A whole phone or ID number is an equality lookup, so the employee indexes serve it.
+        if PHONE_QUERY.match(term):
+            return queryset.filter(em__phone=term), False
+        if ID_NUMBER_QUERY.match(term):
+            return queryset.filter(em__id_number=term.upper()), False
+        return super().get_search_results(request, queryset, search_term)
+
+    # --- the list ------------------------------------------------------------------------------------
+
+    def get_list_display(self, request):
+        if masks_personal_data(request.user):
+            personal = ("masked_phone", "masked_id_number")
+        else:
+            personal = ("em_phone", "em_id_number")
+        return (
+            "employee_name",
+            *personal,
+            "company",
+            "work_pos",
+            "ad_user",
+            "status_badge",
+            "apply_time_display",
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        return super().changelist_view(request, {"title": "签约申请", **(extra_context or {})})
+
+    def get_list_filter(self, request):
+        if sees_everything(request.user):
+            return self.list_filter
+        return tuple(item for item in self.list_filter if item is not HandlerFilter)
+
+    @admin.display(description="姓名", ordering="em__real_name")
+    def employee_name(self, application):
+        return application.em.real_name
+
+    @admin.display(description="手机号")
+    def masked_phone(self, application):
+        return mask_phone(application.em.phone)
+
+    @admin.display(description="身份证号")
+    def masked_id_number(self, application):
+        return mask_id_number(application.em.id_number)
+
+    em_phone = _resume_field("phone", "手机号")
+    em_id_number = _resume_field("id_number", "身份证号")
+
+    @admin.display(description="签约状态", ordering="status")
+    def status_badge(self, application):
+        return status_badge(application.status, application.get_status_display())
+
+    @admin.display(description="申请时间", ordering="apply_time")
+    def apply_time_display(self, application):
+        return _local(application.apply_time)
+
+    # --- the page ------------------------------------------------------------------------------------
+
+    @admin.display(description="处理人")
+    def handler_name(self, application):
+        return application.ad_user.display_name
+
+    @admin.display(description="签约人")
+    def employee_link(self, application):
+        url = reverse("admin:employees_employee_change", args=[application.em_id], current_app=self.admin_site.name)
+        return format_html('<a href="{}">{}</a>（简历编号 {}）', url, application.em.real_name, application.em_id)
+
+    em_gender = _resume_field("gender", "性别", lambda e: e.get_gender_display())
+    em_age = _resume_field("age", "年龄", _employee_age)
+    em_nation = _resume_field("nation", "民族", lambda e: dict_value("Nation", e.nation) or e.nation)
+    em_marital = _resume_field("marital_sts", "婚姻状况", lambda e: e.get_marital_sts_display())
+    em_political = _resume_field("political_sts", "政治面貌", lambda e: e.get_political_sts_display())
+    em_acct_type = _resume_field("acct_type", "户口类型", lambda e: e.get_acct_type_display())
+    em_acct_address = _resume_field("acct_addr", "户籍地址", _address("acct_", "acct_addr"))
+    em_address = _resume_field("addr", "现居地址", _address("", "addr"))
+    em_contact = _resume_field(
+        "em_contact_name",
+        "紧急联系人",
+        lambda e: " ".join(
+            part
+            for part in (
+                e.em_contact_name,
+                dict_value("Relationship", e.em_contact_relationship) or e.em_contact_relationship,
+                e.em_contact_phone,
+            )
+            if part
+        ),
+    )
+
+    @admin.display(description="身份证照片")
+    def id_card_photos(self, application):
+        return id_card_photos_html(application.em.id_card_front, application.em.id_card_back)
+
+    @admin.display(description="教育经历")
+    def education_table(self, application):
+        rows = [
+            (
+                dict_value("Edu_Type", edu.edu_type) or edu.edu_type,
+                edu.school,
+                edu.major or "-",
+                f"{edu.start_date:%Y-%m} 至 {edu.end_date:%Y-%m}",
+            )
+            for edu in application.em.educations.all()
+        ]
+        return table_html(("学历", "学校", "专业", "起止时间"), rows, empty="未填写教育经历")
+
+    @admin.display(description="工作经历")
+    def work_table(self, application):
+        rows = [
+            (
+                work.company_name,
+                work.work_pos,
+                f"{work.start_date:%Y-%m} 至 {f'{work.end_date:%Y-%m}' if work.end_date else '今'}",
+                work.description or "-",
+            )
+            for work in application.em.work_exps.all()
+        ]
+        return table_html(("单位", "岗位", "起止时间", "工作描述"), rows, empty="无工作经历（首份工作）")
+
+    @admin.display(description="合同模板")
+    def contract_link(self, application):
+        contract = application.contract
+        if contract is None:
+            return "-"
+        if not contract.file:
+            return str(contract)
+        return format_html(
+            '{}　<a href="{}" target="_blank" rel="noopener">查看合同文件</a>',
+            contract,
+            signed_file_url(contract.file.name),
+        )
+
+    @admin.display(description="已签署 PDF")
+    def document_panel(self, application):
+        try:
+            document = application.document
+        except SignedDocument.DoesNotExist:
+            document = None
+        if document is None:
+            return "尚未生成（员工在小程序中签署后生成）"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener" class="sq-document-link">下载已签署 PDF</a><br>'
+            "SHA-256：<code>{}</code><br>大小：{} 字节　签署时间：{}",
+            signed_file_url(document.file.name),
+            document.sha256,
+            document.size,
+            _local(document.created_at),
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            preserved = self.get_preserved_filters(request)
+            context["review_buttons"] = [
+                {
+                    "move": move,
+                    "label": review.label,
+                    "url": add_preserved_filters(
+                        {"preserved_filters": preserved, "opts": self.opts},
+                        reverse(
+                            "admin:signing_signapplication_review",
+                            args=[obj.pk, move],
+                            current_app=self.admin_site.name,
+                        ),
+                    ),
+                }
+                for move, review in REVIEWS.items()
+                if services.can_move(obj, move) and self.has_review_permission(request, obj)
+            ]
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    # --- URLs: per-object review, export ------------------------------------------------------------
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        urls = [
+            path(
+                "<path:object_id>/review/<slug:move>/",
+                self.admin_site.admin_view(self.review_view),
+                name="{}_{}_review".format(*info),
+            ),
+            path("export/", self.admin_site.admin_view(self.export_view), name="{}_{}_export".format(*info)),
+        ]
+        # HOOK (lead): the "verify a PDF" page of the sealing module. signing/admin_verify.py is
+        # written on another branch; once merged, its verify_document_urls(admin_site) is mounted here.
+        try:
+            from .admin_verify import verify_document_urls
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.admin_verify":
+                raise
+        else:
+            urls += list(verify_document_urls(self.admin_site))
+        return urls + super().get_urls()
+
+    def _changelist_url(self, request):
+        url = reverse("admin:signing_signapplication_changelist", current_app=self.admin_site.name)
+        return add_preserved_filters({"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}, url)
+
+    def _change_url(self, request, application):
+        url = reverse("admin:signing_signapplication_change", args=[application.pk], current_app=self.admin_site.name)
+        return add_preserved_filters({"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}, url)
+
+    def _row(self, request, application, move):
+        mask = masks_personal_data(request.user)
+        return ActionRow(
+            cells=(
+                describe(application),
+                mask_phone(application.em.phone) if mask else application.em.phone,
+                application.company,
+                application.work_pos,
+                application.get_status_display(),
+                _local(application.apply_time),
+            ),
+            blocked=blocked_reason(application, move),
+        )
+
+    ROW_COLUMNS = ("签约人", "手机号", "用人单位", "岗位", "状态", "申请时间")
+
+    def review_view(self, request, object_id, move):
+        review = REVIEWS.get(move)
+        if review is None:
+            raise Http404("没有这个操作")
+        application = self.get_object(request, unquote(object_id))
+        if application is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_review_permission(request, application):
+            raise PermissionDenied
+        change_url = self._change_url(request, application)
+        blocked = blocked_reason(application, move)
+        if blocked:
+            self.message_user(request, f"{blocked}。", messages.ERROR)
+            return HttpResponseRedirect(change_url)
+
+        form_kwargs = {"company": application.company} if move == "approve" else {}
+        form = review.form_class(request.POST if request.method == "POST" else None, **form_kwargs)
+        if request.method == "POST" and form.is_valid():
+            try:
+                review.perform(application, staff=request.user, data=form.cleaned_data, client=client_context(request))
+            except InvalidInput as exc:
+                self._form_errors_from(form, exc)
+            except ApiError as exc:
+                self.message_user(request, f"{describe(application)}：{error_text(exc)}", messages.ERROR)
+                return HttpResponseRedirect(change_url)
+            else:
+                self.log_change(request, application, review.label)
+                self.message_user(request, f"已{review.label}：{describe(application)}。", messages.SUCCESS)
+                return HttpResponseRedirect(self._changelist_url(request))
+
+        page = ActionPage(
+            title=f"{review.label}：{application.em.real_name}",
+            submit_label=review.submit_label,
+            columns=self.ROW_COLUMNS,
+            rows=[self._row(request, application, move)],
+            cancel_url=change_url,
+            danger=review.danger,
+        )
+        return render_action_form(self, request, page=page, form=form, extra_context={"original": application})
+
+    @staticmethod
+    def _form_errors_from(form, exc: InvalidInput) -> None:
+        errors = (exc.data or {}).get("errors") or {}
+        for name, field_errors in errors.items():
+            for message in field_errors if isinstance(field_errors, list) else [field_errors]:
+                form.add_error(name if name in form.fields else None, str(message))
+        if not errors:
+            form.add_error(None, exc.msg)
+
+    def export_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            url = reverse("admin:signing_signapplication_changelist", current_app=self.admin_site.name)
+            return HttpResponseRedirect(f"{url}?e=1")
+        return self._xlsx_response(request, changelist.queryset)
+
+    def _xlsx_response(self, request, queryset):
+        output = applications_xlsx(queryset, mask=masks_personal_data(request.user))
+        response = FileResponse(output, as_attachment=True, filename=export_filename(), content_type=CONTENT_TYPE)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    # --- actions -------------------------------------------------------------------------------------
+
+    def response_action(self, request, queryset):
+        if not selected_ids_are_valid(request):
+            self.message_user(request, "所选记录的编号无效，未作任何修改。", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
+
+    def _review_action(self, request, queryset, move: str, action_name: str):
+        review = REVIEWS[move]
+        applications = list(queryset.select_related("em", "company", "ad_user"))
+        report_unavailable(self, request, applications)
+        if not applications:
+            return None
+        movable = [app for app in applications if services.can_move(app, move)]
+        if not movable:
+            for application in applications:
+                self.message_user(
+                    request, f"{describe(application)}：{blocked_reason(application, move)}。", messages.ERROR
+                )
+            return None
+
+        form_kwargs = {}
+        if move == "approve":
+            companies = {app.company_id: app.company for app in movable}
+            if len(companies) > 1:
+                # Contract templates belong to one company: one form cannot fit rows of several.
+                self.message_user(
+                    request,
+                    "所选申请属于多个用人单位（"
+                    + "、".join(str(company) for company in companies.values())
+                    + "），合同模板按用人单位区分：请先按用人单位筛选，再分别审核通过。未作任何修改。",
+                    messages.ERROR,
+                )
+                return None
+            form_kwargs["company"] = next(iter(companies.values()))
+
+        form = review.form_class(request.POST if is_confirmation(request) else None, **form_kwargs)
+        if is_confirmation(request) and form.is_valid():
+            client = client_context(request)
+            done = perform_each(
+                self,
+                request,
+                applications,
+                lambda app: review.perform(app, staff=request.user, data=form.cleaned_data, client=client),
+                done_label=review.label,
+                describe=describe,
+            )
+            for application in done:
+                self.log_change(request, application, review.label)
+            return None
+
+        page = ActionPage(
+            title=f"{review.label}：{len(applications)} 条签约申请",
+            intro=f"将对下列 {len(movable)} 条申请执行「{review.label}」。",
+            submit_label=review.submit_label,
+            columns=self.ROW_COLUMNS,
+            rows=[self._row(request, app, move) for app in applications],
+            action_name=action_name,
+            selected_ids=[app.pk for app in applications],
+            danger=review.danger,
+        )
+        return render_action_form(self, request, page=page, form=form)
+
+    @admin.action(description="审核通过", permissions=["review"])
+    def approve_selected(self, request, queryset):
+        return self._review_action(request, queryset, "approve", "approve_selected")
+
+    @admin.action(description="驳回", permissions=["review"])
+    def reject_selected(self, request, queryset):
+        return self._review_action(request, queryset, "reject", "reject_selected")
+
+    @admin.action(description="取消", permissions=["review"])
+    def cancel_selected(self, request, queryset):
+        return self._review_action(request, queryset, "cancel", "cancel_selected")
+
+    @admin.action(description="线下签约", permissions=["review"])
+    def sign_offline_selected(self, request, queryset):
+        return self._review_action(request, queryset, "sign_offline", "sign_offline_selected")
+
+    @admin.action(description="导出 Excel", permissions=["view"])
+    def export_selected(self, request, queryset):
+        return self._xlsx_response(request, queryset)
+
+
+# --- shared HTML snippets ------------------------------------------------------------------------------
+
+
+def id_card_photos_html(front, back):
+    photos = [(label, upload) for label, upload in (("正面", front), ("反面", back)) if upload is not None]
+    if not photos:
+        return "未上传"
+    return format_html_join(
+        "",
+        '<figure style="display:inline-block;margin:0 16px 8px 0"><a href="{}" target="_blank" rel="noopener">'
+        '<img src="{}" alt="身份证{}" class="sq-id-card" style="max-height:220px;max-width:340px;'
+        'border:1px solid #ccc;border-radius:4px"></a><figcaption>身份证{}</figcaption></figure>',
+        ((upload_url(upload), upload_url(upload), label, label) for label, upload in photos),
+    )
+
+
+def table_html(headers, rows, *, empty: str):
+    if not rows:
+        return empty
+    head = format_html_join("", "<th>{}</th>", ((header,) for header in headers))
+    body = format_html_join(
+        "", "<tr>{}</tr>", ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows)
+    )
+    return format_html('<table class="sq-table"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', head, body)
+
+
+# --- events and documents: read-only ------------------------------------------------------------------
+
+
+class ReadOnlyAdminMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SignEvent)
+class SignEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("created_at", "application_link", "kind", "from_status", "to_status", "actor", "ip", "city")
+    list_filter = ("kind", "to_status", ("created_at", admin.DateFieldListFilter))
+    list_select_related = ("application__em", "actor_staff")
+    search_fields = ("application__em__real_name",)
+    search_help_text = "按签约人姓名搜索；输入数字按申请编号查找。"
+    ordering = ("-created_at", "-id")
+    fields = (
+        "application_link",
+        "kind",
+        "from_status",
+        "to_status",
+        "actor",
+        "created_at",
+        "ip",
+        "user_agent",
+        "lng",
+        "lat",
+        "city",
+        "note",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if sees_everything(request.user):
+            return queryset
+        return queryset.filter(application__ad_user_id=request.user.pk)
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if term.isascii() and term.isdigit() and len(term) <= 18:
+            return queryset.filter(application_id=int(term)), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description="签约申请")
+    def application_link(self, event):
+        url = reverse(
+            "admin:signing_signapplication_change", args=[event.application_id], current_app=self.admin_site.name
+        )
+        return format_html('<a href="{}">{}（#{}）</a>', url, event.application.em.real_name, event.application_id)
+
+    @admin.display(description="操作人")
+    def actor(self, event):
+        return event.actor_display
+
+
+@admin.register(SignedDocument)
+class SignedDocumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("application_link", "short_sha256", "size", "created_at", "download")
+    list_select_related = ("application__em",)
+    search_fields = ("application__em__real_name", "=sha256")
+    ordering = ("-created_at",)
+    fields = (
+        "application_link",
+        "download",
+        "sha256",
+        "size",
+        "contract_sha256",
+        "signature_sha256",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if sees_everything(request.user):
+            return queryset
+        return queryset.filter(application__ad_user_id=request.user.pk)
+
+    @admin.display(description="签约申请")
+    def application_link(self, document):
+        url = reverse(
+            "admin:signing_signapplication_change", args=[document.application_id], current_app=self.admin_site.name
+        )
+        name = document.application.em.real_name
+        return format_html('<a href="{}">{}（#{}）</a>', url, name, document.application_id)
+
+    @admin.display(description="文件 SHA-256")
+    def short_sha256(self, document):
+        return f"{document.sha256[:16]}…"
+
+    @admin.display(description="文件")
+    def download(self, document):
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">下载 PDF</a>', signed_file_url(document.file.name)
+        )

@@ -2,18 +2,50 @@
 Reads of signing applications. "Latest" means newest ``apply_time`` (then
 highest id), the order of ``SignApplication.Meta.ordering`` and of the
 ``sign_apply_em_latest`` index.
+
+Back office:
+
+* ``applications_visible_to(staff=…)`` — the applications a staff account may
+  see: all for a superuser, the ones assigned to them (``ad_user``) otherwise.
+  Every admin list, object view, action and export starts from it.
+* ``WORK_QUEUE_ORDERING`` — the back office's default order: the work that
+  waits first (1 签约申请, then 2 待签约, oldest first within each), then the
+  finished ones newest first.
+* ``application_dashboard(staff=…)`` — counts by status, today and overall, in
+  one aggregate query.
 """
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING
 
-from .models import SignApplication
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from shanqian.roles import sees_everything
+
+from .models import SignApplication, SignStatus
 
 if TYPE_CHECKING:
     from employees.models import WechatUser
+    from shanqian.models import AdminUser
 
 LATEST = ("-apply_time", "-id")
+
+_WAITING = (SignStatus.APPLIED, SignStatus.AWAITING_SIGNATURE)
+WORK_QUEUE_ORDERING = (
+    Case(
+        When(status=SignStatus.APPLIED, then=Value(0)),
+        When(status=SignStatus.AWAITING_SIGNATURE, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    ).asc(),
+    # Waiting rows oldest first; for the rest this is NULL for every row, so the next key decides.
+    Case(When(status__in=_WAITING, then=F("apply_time")), default=None).asc(nulls_last=True),
+    F("apply_time").desc(),
+    F("id").desc(),
+)
 
 
 def application_latest(*, employee_id: int, lock: bool = False) -> SignApplication | None:
@@ -40,4 +72,46 @@ def em_status(*, user: WechatUser) -> dict:
         "company_name": (latest or {}).get("company__company_name") or "",
         "status": latest["status"] if latest else None,
         "verify_status": user.verify_status,
+    }
+
+
+# --- back office -------------------------------------------------------------------------------------
+
+
+def applications_visible_to(*, staff: AdminUser, queryset: QuerySet | None = None) -> QuerySet:
+    """The applications ``staff`` may see and act on (before ``staff_may_act``'s per-row check)."""
+    queryset = SignApplication.objects.all() if queryset is None else queryset
+    if sees_everything(staff):
+        return queryset
+    return queryset.filter(ad_user_id=staff.pk)
+
+
+def today_range(now: datetime.datetime | None = None) -> tuple[datetime.datetime, datetime.datetime]:
+    """[start, end) of the current day in the configured time zone (aware datetimes)."""
+    now = timezone.localtime(now)
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + datetime.timedelta(days=1)
+
+
+def application_dashboard(*, staff: AdminUser, now: datetime.datetime | None = None) -> dict:
+    """
+    ``{"today": {status: n}, "total": {status: n}, "today_all": n, "total_all": n,
+    "today_range": (start, end)}`` for every ``SignStatus`` over the applications
+    ``staff`` may see; "today" means applied today. One query.
+    """
+    start, end = today_range(now)
+    today = Q(apply_time__gte=start, apply_time__lt=end)
+    aggregates = {}
+    for status in SignStatus:
+        aggregates[f"total_{status.value}"] = Count("pk", filter=Q(status=status))
+        aggregates[f"today_{status.value}"] = Count("pk", filter=Q(status=status) & today)
+    row = applications_visible_to(staff=staff).aggregate(**aggregates)
+    totals = {status.value: row[f"total_{status.value}"] for status in SignStatus}
+    todays = {status.value: row[f"today_{status.value}"] for status in SignStatus}
+    return {
+        "today": todays,
+        "total": totals,
+        "today_all": sum(todays.values()),
+        "total_all": sum(totals.values()),
+        "today_range": (start, end),
     }

@@ -12,8 +12,7 @@ Typical use by the signing service::
     SignedDocument.objects.create(application=..., file=stored.name, sha256=stored.sha256, size=stored.size, ...)
 """
 
-from employees.idcard import mask_id_number
-from employees.phones import mask_phone
+from employees.masking import mask_id_number, mask_phone
 
 from .certificate import AuditEventRow, CertificateData, audit_rows
 from .keys import SigningCertExists, ensure_dev_signing_cert, load_signer, load_signing_cert, make_signing_cert

@@ -605,6 +605,6 @@ def test_audit_rows_come_from_sign_events_without_a_query_per_row(django_assert_
 
 
 def test_masking_helpers():
-    assert mask_id_number("11010119900101123X") == "1101**********123X"
+    assert mask_id_number("11010119900101123X") == "110101********123X"
     assert mask_phone("13812345678") == "138****5678"
     assert mask_id_number("") == "" and mask_phone("123") == "***"

@@ -1,0 +1,117 @@
+"""
+The forms of the back office's review actions. They check shape and sanity so a
+handler sees a form error before any row is touched; the services re-check
+everything on the locked row (contract of the company and enabled, entry-date
+window, salary, reason length) and stay the authority.
+"""
+
+import re
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from contracts.models import Contract, EnabledStatus
+
+from .services import NOTE_MAX_LENGTH, REASON_MAX_LENGTH, clean_entry_date, clean_salary
+
+# A typo guard, not a business rule: a monthly wage above this is a slip of the keyboard.
+SALARY_SANE_MAX = Decimal("1000000.00")
+_BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+
+
+def _no_control_characters(value: str) -> None:
+    if _BAD_TEXT.search(value or ""):
+        raise ValidationError("包含无效字符。", code="invalid")
+
+
+class ApproveForm(forms.Form):
+    contract = forms.ModelChoiceField(
+        label="合同模板",
+        queryset=Contract.objects.none(),
+        empty_label="请选择合同模板",
+        error_messages={
+            "required": "请选择合同模板。",
+            "invalid_choice": "请选择该用人单位启用中的合同模板。",
+        },
+    )
+    entry_date = forms.DateField(
+        label="入职日期",
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": "请填写入职日期。", "invalid": "请填写有效的入职日期（如 2025-03-01）。"},
+        help_text="最早 30 天前，最晚一年以后。",
+    )
+    salary = forms.DecimalField(
+        label="薪资（元）",
+        max_digits=15,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0.01"}),
+        error_messages={
+            "required": "请填写薪资。",
+            "invalid": "薪资应为数字。",
+            "max_digits": "薪资数字过长。",
+            "max_decimal_places": "薪资最多保留两位小数。",
+            "max_whole_digits": "薪资整数部分过长。",
+        },
+        help_text="大于 0，最多两位小数。",
+    )
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        contracts = Contract.objects.filter(company=company, status=EnabledStatus.ENABLED).order_by("id")
+        self.fields["contract"].queryset = contracts
+        self.fields["contract"].help_text = f"只列出「{company}」启用中的合同模板。"
+        self.company = company
+
+    def clean_entry_date(self):
+        value = self.cleaned_data["entry_date"]
+        error = clean_entry_date(value)
+        if error:
+            raise ValidationError(error, code="entry_date")
+        return value
+
+    def clean_salary(self):
+        value, error = clean_salary(self.cleaned_data["salary"])
+        if error:
+            raise ValidationError(error, code="salary")
+        if value > SALARY_SANE_MAX:
+            raise ValidationError(f"薪资超出合理范围（不超过 {SALARY_SANE_MAX:,} 元），请核对。", code="salary_max")
+        return value
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label="驳回原因",
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[_no_control_characters],
+        error_messages={"required": "请填写驳回原因。", "max_length": f"驳回原因不能超过 {REASON_MAX_LENGTH} 个字符。"},
+        help_text="员工会在小程序首页看到这段原因，请写清楚需要如何修改。",
+    )
+
+
+class CancelForm(forms.Form):
+    note = forms.CharField(
+        label="取消原因",
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        validators=[_no_control_characters],
+        error_messages={"max_length": f"取消原因不能超过 {NOTE_MAX_LENGTH} 个字符。"},
+        help_text="可选，记入审计记录。",
+    )
+
+
+class SignOfflineForm(forms.Form):
+    note = forms.CharField(
+        label="线下签约说明",
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[_no_control_characters],
+        error_messages={
+            "required": "请填写线下签约说明。",
+            "max_length": f"线下签约说明不能超过 {NOTE_MAX_LENGTH} 个字符。",
+        },
+        help_text="何时、何地、以何种方式签署了纸质合同（如合同编号），记入审计记录。",
+    )

@@ -1,0 +1,147 @@
+"""
+The back office in a real browser: a handler logs in through the login form,
+approves one application through the intermediate form, rejects another with a
+reason from its page, and the mini-program then sees 2 (待签约) and 4 (已驳回, with
+that reason) through ``GET /api/em_status``.
+
+Headless Chromium from Debian's ``chromium`` package, driven by Playwright's sync
+API (Playwright never downloads a browser here). Skipped with a message where
+``/usr/bin/chromium`` or the ``playwright`` package is missing. Screenshots of the
+handler's list and of the approve form go to /tmp/backoffice-*.png.
+"""
+
+import datetime
+import os
+import re
+
+import pytest
+from rest_framework.test import APIClient
+
+from contracts.models import Company
+from employees.tokens import issue_token
+from signing.models import SignApplication, SignStatus
+from tests.factories import ContractFactory, HandlerFactory, PlatformFactory, WechatUserFactory
+
+from .conftest import make_application
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOT_LIST = "/tmp/backoffice-changelist.png"
+SCREENSHOT_APPROVE = "/tmp/backoffice-approve-form.png"
+REASON = "身份证照片不清晰，请重新上传后再提交"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def sync_playwright():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed (Debian package 'chromium'): browser test skipped")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("the 'playwright' Python package is not installed: browser test skipped")
+    return sync_playwright
+
+
+@pytest.fixture
+def world(settings):
+    platform = PlatformFactory(code="demo")
+    handler = HandlerFactory(username="hr-browser", name="王芳")
+    stranger = HandlerFactory(username="hr-other", name="李强")
+    company = Company.objects.create(company_name="闪签云演示科技有限公司")
+    contract = ContractFactory(company=company, contract_name="劳动合同（固定期限）")
+
+    def applicant(name, owner=handler, status=SignStatus.APPLIED):
+        application = make_application(handler=owner, company=company, name=name, status=status)
+        application.em.user.platform = platform
+        application.em.user.save(update_fields=["platform"])
+        return application
+
+    to_approve = applicant("张三")
+    to_reject = applicant("李四")
+    applicant("王五", status=SignStatus.AWAITING_SIGNATURE)
+    applicant("赵六", status=SignStatus.SIGNED)
+    applicant("孙七", status=SignStatus.REJECTED)
+    applicant("别人的申请", owner=stranger)
+    WechatUserFactory(platform=platform)
+    return {"handler": handler, "contract": contract, "approve": to_approve, "reject": to_reject}
+
+
+def em_status(application):
+    client = APIClient()
+    client.credentials(HTTP_X_PLATFORM_CODE="demo", HTTP_X_AUTH_TOKEN=issue_token(user=application.em.user))
+    body = client.get("/api/em_status").json()
+    assert body["status"] == 0, body
+    return body["data"]
+
+
+def test_a_handler_approves_and_rejects_in_the_browser(live_server, sync_playwright, world):
+    entry = (datetime.date.today() + datetime.timedelta(days=14)).isoformat()
+    base = live_server.url
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 900}, locale="zh-CN")
+
+            # Log in through the form; the admin CSS is served by the live server.
+            page.goto(f"{base}/admin/login/?next=/admin/signing/signapplication/")
+            page.fill("#id_username", "hr-browser")
+            page.fill("#id_password", "staff-pass-123")
+            page.click("input[type=submit]")
+            page.wait_for_selector("#result_list")
+            assert page.evaluate("getComputedStyle(document.querySelector('#header')).display") == "flex"
+            rows = page.locator("#result_list tbody tr")
+            names = [rows.nth(i).locator("th.field-employee_name").inner_text() for i in range(rows.count())]
+            assert names[:3] == ["张三", "李四", "王五"]  # the waiting work first
+            assert "别人的申请" not in names
+            assert re.fullmatch(r"1\d{2}\*{4}\d{4}", rows.nth(0).locator("td.field-masked_phone").inner_text())
+            page.screenshot(path=SCREENSHOT_LIST, full_page=True)
+
+            # 审核通过 through the bulk action and its intermediate form.
+            rows.filter(has_text="张三").locator("input.action-select").check()
+            page.select_option("select[name=action]", "approve_selected")
+            page.click("button[name=index]")
+            page.wait_for_selector("#sq-action-form")
+            assert "审核通过：1 条签约申请" in page.inner_text("#content")
+            page.select_option("#id_contract", str(world["contract"].pk))
+            page.fill("#id_entry_date", entry)
+            page.fill("#id_salary", "8800.00")
+            page.screenshot(path=SCREENSHOT_APPROVE, full_page=True)
+            page.click("input[name=_confirm]")
+            page.wait_for_selector(".messagelist .success")
+            assert "已审核通过 1 条：张三" in page.inner_text(".messagelist")
+
+            # 驳回 from the application's own page, with the reason the employee will see.
+            page.click("#result_list a:text-is('李四')")
+            page.click("a.sq-review-reject")
+            page.fill("textarea[name=reason]", REASON)
+            page.click("input[name=_confirm]")
+            page.wait_for_selector(".messagelist .success")
+            assert "已驳回：李四" in page.inner_text(".messagelist")
+        finally:
+            browser.close()
+
+    approved = SignApplication.objects.get(pk=world["approve"].pk)
+    assert (approved.status, approved.contract_id, str(approved.salary)) == (
+        SignStatus.AWAITING_SIGNATURE,
+        world["contract"].pk,
+        "8800.00",
+    )
+    assert em_status(world["approve"]) == {
+        "reason": "",
+        "company_name": "闪签云演示科技有限公司",
+        "status": SignStatus.AWAITING_SIGNATURE,
+        "verify_status": 0,
+    }
+    rejected = em_status(world["reject"])
+    assert (rejected["status"], rejected["reason"]) == (SignStatus.REJECTED, REASON)
+    assert os.path.getsize(SCREENSHOT_LIST) > 10_000 and os.path.getsize(SCREENSHOT_APPROVE) > 10_000
