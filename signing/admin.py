@@ -56,6 +56,7 @@ from shanqian.storage import signed_file_url
 
 from . import services
 from .admin_forms import ApproveForm, CancelForm, RejectForm, SignOfflineForm
+from .admin_verify import verify_document_urls
 from .export import CONTENT_TYPE, applications_xlsx, export_filename
 from .models import SignApplication, SignedDocument, SignEvent, SignStatus
 from .selectors import WORK_QUEUE_ORDERING, applications_visible_to
@@ -546,16 +547,9 @@ class SignApplicationAdmin(admin.ModelAdmin):
                 name="{}_{}_review".format(*info),
             ),
             path("export/", self.admin_site.admin_view(self.export_view), name="{}_{}_export".format(*info)),
+            *verify_document_urls(self.admin_site),
         ]
-        # HOOK (lead): the "verify a PDF" page of the sealing module. signing/admin_verify.py is
-        # written on another branch; once merged, its verify_document_urls(admin_site) is mounted here.
-        try:
-            from .admin_verify import verify_document_urls
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.admin_verify":
-                raise
-        else:
-            urls += list(verify_document_urls(self.admin_site))
+        # Ours first: super()'s "<path:object_id>/" would swallow them.
         return urls + super().get_urls()
 
     def _changelist_url(self, request):

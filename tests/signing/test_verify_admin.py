@@ -14,7 +14,7 @@ from tests.factories import AdminUserFactory, SignApplicationFactory
 
 from .sealing_helpers import certificate_data, contract_pdf
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.signing.verify_admin_urls")]
+pytestmark = pytest.mark.django_db
 
 URL = "/admin/signing/signapplication/verify-document/"
 
@@ -189,3 +189,15 @@ def test_non_staff_and_anonymous_users_are_sent_to_the_login_page(signed_applica
         for response in (client.get(URL), client.post(URL, {"file": upload(signed_application[1])})):
             assert response.status_code == 302
             assert response["Location"].startswith(f"{login}?next=")
+
+
+@pytest.mark.django_db
+def test_verify_page_is_linked_from_the_application_list(client):
+    from tests.factories import AdminUserFactory
+
+    client.force_login(AdminUserFactory(is_superuser=True))
+
+    page = client.get("/admin/signing/signapplication/")
+
+    assert page.status_code == 200
+    assert reverse("admin:signing_verify_document") in page.content.decode()
