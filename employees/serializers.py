@@ -356,3 +356,14 @@ class ResumeOutSerializer(serializers.Serializer):
     ad_user = NamedRefSerializer(allow_null=True)
     employee_edu = EducationOutSerializer(many=True)
     work_exp = WorkExperienceOutSerializer(many=True)
+
+
+# --- real-name -------------------------------------------------------------------------------------
+
+
+class RealnameResultSerializer(serializers.Serializer):
+    verify_status = serializers.IntegerField(
+        source="user.verify_status", help_text="0 待实名 1 实名中 2 实名成功 3 实名失败"
+    )
+    verify_reason = serializers.CharField(source="user.verify_reason", help_text="实名失败原因")
+    submitted_at = serializers.DateTimeField()

@@ -10,4 +10,6 @@ urlpatterns = [
     api_path("image", views.ImageUploadView.as_view(), name="image"),
     # --- resume ---
     api_path("employee", views.EmployeeView.as_view(), name="employee"),
+    # --- real-name ---
+    api_path("realname", views.RealnameView.as_view(), name="realname"),
 ]

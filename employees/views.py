@@ -18,6 +18,7 @@ from shanqian.throttling import CaptchaThrottle, LoginThrottle, UploadThrottle
 
 from . import selectors, services
 from . import serializers as s
+from .realname import realname_submit
 from .serializers import ResumeInSerializer, ResumeOutSerializer
 from .uploads import upload_url
 
@@ -200,3 +201,26 @@ class EmployeeView(APIView):
         serializer.is_valid(raise_exception=True)
         services.employee_update(user=request.user, data=serializer.validated_data, client=request.client)
         return Response(None)
+
+
+# --- real-name -------------------------------------------------------------------------------------
+
+
+class RealnameView(APIView):
+    """``POST /api/realname``: submit the resume's identity for real-name verification (SPEC §4.14)."""
+
+    @extend_schema(
+        operation_id="realname_create",
+        summary="提交实名认证",
+        description=(
+            "使用简历中的姓名、身份证号与身份证正反面照片提交实名认证，提交后 verify_status 为 1（实名中），"
+            "由后台审核或核验服务给出结果 2（实名成功）或 3（实名失败，附原因）。"
+            "未提交简历或正在认证/已认证为 409/40900；缺少身份证照片为 400/40000；实名失败后可重新提交。"
+        ),
+        request=None,
+        responses=s.RealnameResultSerializer,
+        tags=["签约"],
+    )
+    def post(self, request):
+        verification = realname_submit(user=request.user, client=request.client)
+        return Response(s.RealnameResultSerializer(verification).data)
