@@ -816,3 +816,25 @@ def test_contract_and_document_query_counts_are_small(signer, django_assert_max_
     assert_ok(sign(signer))
     with django_assert_max_num_queries(3):
         assert_ok(signer.client.get(DOCUMENT))
+
+
+@pytest.mark.parametrize(
+    ("content_type", "payload", "http", "status"),
+    [
+        ("application/x-www-form-urlencoded", b"sms_code=12%FF%FE56&signature=%C3%28", 400, 40000),
+        ("application/json", b'{"sms_code": "123456", "signature": ', 400, 40000),
+        ("application/json", b'["123456", "x"]', 400, 40000),
+        ("application/json", b"null", 400, 40000),
+        ("application/xml", b"<sign><sms_code>123456</sms_code></sign>", 415, 41500),
+    ],
+)
+def test_hostile_sign_bodies_get_the_envelope_and_change_nothing(signer, content_type, payload, http, status):
+    view_contract(signer)
+    sign_code(signer.employee.phone)
+    before = state(signer)
+
+    response = signer.client.generic("POST", SIGN, payload, content_type=content_type)
+
+    assert_error(response, http, status)
+    assert state(signer) == before
+    assert SmsCode.objects.get().failed_tries == 0
