@@ -9,6 +9,8 @@ Identity (SPEC §4.1, §4.10–4.12):
   (platform, openid), keep ``session_key`` server-side, issue a session token.
 * ``captcha_create() -> str`` / ``captcha_check(*, key, answer)`` — one answer
   per captcha key, right or wrong; 42200 otherwise.
+* ``sms_sign_recipient_check(*, user, phone)`` — a ``purpose=sign`` code goes
+  only to the logged-in user's resume phone, while a contract awaits signing.
 * ``sms_code_send(*, phone, purpose, ip)`` — the per-phone and per-IP limits
   (database is the source of truth, so they hold across app instances), then
   a fresh code through ``employees.sms``. Call it outside a transaction: the
@@ -62,7 +64,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from shanqian.client import ClientContext
-from shanqian.errors import CaptchaInvalid, Conflict, InvalidInput, NotFound, RateLimited
+from shanqian.errors import CaptchaInvalid, Conflict, Forbidden, InvalidInput, NotFound, RateLimited
 from shanqian.models import Platform
 from signing import services as signing_services
 from signing.models import SignStatus
@@ -267,6 +269,26 @@ def sms_code_send(*, phone: str, purpose: SmsPurpose | str, ip: str | None) -> N
         logger.warning("SMS code for %s not sent; reservation released", mask_phone(phone))
         raise
     SmsCode.objects.filter(pk=row.pk).update(sent=True)
+
+
+def sms_sign_recipient_check(*, user: WechatUser, phone: str) -> None:
+    """
+    ``purpose=sign`` codes confirm the intent to sign, so they go only to the
+    logged-in user's resume phone, and only while a contract awaits their
+    signature: 40300 without a resume, 40900 with nothing to sign, 40000 (on
+    ``phone``) for any other number.
+    """
+    employee = Employee.objects.filter(user_id=user.pk).only("id", "phone").first()
+    if employee is None:
+        raise Forbidden("您还没有提交简历，无法获取签约验证码")
+    latest = application_latest(employee_id=employee.pk)
+    if latest is None or latest.status != SignStatus.AWAITING_SIGNATURE:
+        raise Conflict("当前没有待签署的合同，无需获取签约验证码")
+    if phone != employee.phone:
+        raise InvalidInput(
+            "签约验证码只能发送到简历登记的手机号",
+            errors={"phone": [f"签约验证码只能发送到简历登记的手机号（{mask_phone(employee.phone)}）。"]},
+        )
 
 
 def upload_create(*, owner: WechatUser, file) -> Upload:

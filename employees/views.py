@@ -12,12 +12,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shanqian.errors import NotFound
+from shanqian.authentication import TokenAuthentication
+from shanqian.errors import ApiError, Code, NotFound
 from shanqian.parsers import MultiPartParser
 from shanqian.throttling import CaptchaThrottle, LoginThrottle, UploadThrottle
 
 from . import selectors, services
 from . import serializers as s
+from .models import SmsPurpose
 from .realname import realname_submit
 from .serializers import ResumeInSerializer, ResumeOutSerializer
 from .uploads import upload_url
@@ -104,7 +106,8 @@ class VerifyCodeView(APIView):
             "再向手机号发送 6 位验证码（5 分钟有效）。"
             "限制：同一手机号 60 秒 1 条、24 小时 10 条；同一 IP 每小时 20 条；"
             "超限为 42900，data.retry_after 为需等待的秒数。"
-            "purpose=sign 用于签署合同（须为本人简历手机号，由签约接口核对）。"
+            "purpose=sign 用于签署合同：须带 X-auth-token（否则 401/40100），手机号须为本人简历登记的手机号"
+            "（否则 400/40000），且须有待签署的合同（否则 409/40900；未提交简历为 403/40300）。"
         ),
         request=s.VerifyCodeSerializer,
         responses=inline_serializer("VerifyCodeResult", fields={}),
@@ -120,9 +123,20 @@ class VerifyCodeView(APIView):
             or request.META.get("HTTP_X_UNIQUE_KEY", "").strip()
             or request.COOKIES.get(CAPTCHA_COOKIE, "")
         )
+        if data["purpose"] == SmsPurpose.SIGN:
+            # The endpoint is public, but a signing code goes only to the logged-in user's resume phone.
+            services.sms_sign_recipient_check(user=_token_user(request), phone=data["phone"])
         services.captcha_check(key=key, answer=data["captcha_code"])
         services.sms_code_send(phone=data["phone"], purpose=data["purpose"], ip=request.client.ip)
         return Response({})
+
+
+def _token_user(request):
+    """The X-auth-token user of a request to a public view; 401/40100 without a valid token."""
+    result = TokenAuthentication().authenticate(request)
+    if result is None:
+        raise ApiError("请先登录后再获取签约验证码", code=Code.UNAUTHENTICATED)
+    return result[0]
 
 
 class ImageUploadView(APIView):

@@ -202,6 +202,7 @@ REST_FRAMEWORK = {
         "login": env.str("THROTTLE_LOGIN", default="30/min"),
         "captcha": env.str("THROTTLE_CAPTCHA", default="30/min"),
         "upload": env.str("THROTTLE_UPLOAD", default="60/hour"),
+        "sign": env.str("THROTTLE_SIGN", default="20/hour"),
     },
 }
 
@@ -224,7 +225,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "shanqian.schema.envelope_postprocessing_hook",
     ],
-    "ENUM_NAME_OVERRIDES": {},
+    # One name for the status enum wherever it appears (status, from_status, to_status).
+    "ENUM_NAME_OVERRIDES": {"SignStatusEnum": "signing.models.SignStatus"},
 }
 
 # --- Tokens, captcha, SMS, WeChat ---------------------------------------------------

@@ -26,3 +26,13 @@ class UploadThrottle(SimpleRateThrottle):
     def get_cache_key(self, request, view):
         ident = request.user.pk if request.user else self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class SignThrottle(SimpleRateThrottle):
+    """``POST /api/sign`` per user: sealing a PDF is the most expensive thing a client can ask for."""
+
+    scope = "sign"
+
+    def get_cache_key(self, request, view):
+        ident = request.user.pk if request.user else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}

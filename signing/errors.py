@@ -19,3 +19,7 @@ class RealnameRequired(Conflict):
 
 class NotYourApplication(Forbidden):
     """The actor may not act on this application: another user's, or another handler's (403/40300)."""
+
+
+class ContractNotViewed(Conflict):
+    """The employee has not opened this contract file (GET /api/sign/contract) before signing it (409/40900)."""

@@ -6,4 +6,10 @@ urlpatterns = [
     api_path("handlers", views.HandlerListView.as_view(), name="handlers"),
     # --- em_status ---
     api_path("em_status", views.EmStatusView.as_view(), name="em-status"),
+    # --- signing ---
+    api_path("sign/contract", views.SignContractView.as_view(), name="sign-contract"),
+    api_path("sign", views.SignView.as_view(), name="sign"),
+    api_path("sign/document", views.SignedDocumentView.as_view(), name="sign-document"),
+    api_path("sign/cancel", views.SignCancelView.as_view(), name="sign-cancel"),
+    api_path("sign/history", views.SignHistoryView.as_view(), name="sign-history"),
 ]

@@ -65,8 +65,19 @@ def test_sends_a_six_digit_code_stored_hashed(send, sms_file):
     assert sms_code_check(phone=PHONE, purpose="resume", code=message["code"]) == row
 
 
-def test_purpose_sign_is_accepted_and_binds_the_code(send, sms_file):
-    assert_ok(send(purpose="sign"))
+def test_purpose_sign_is_accepted_and_binds_the_code(send, sms_file, platform):
+    # A signing code goes only to the logged-in user's resume phone (tests/signing/test_sign_verifycode.py).
+    from rest_framework.test import APIClient
+
+    from employees.tokens import issue_token
+    from tests.factories import EmployeeFactory, SignApplicationFactory
+
+    employee = EmployeeFactory(phone=PHONE)
+    SignApplicationFactory(em=employee, status=2)
+    client = APIClient()
+    client.credentials(HTTP_X_PLATFORM_CODE=platform.code, HTTP_X_AUTH_TOKEN=issue_token(user=employee.user))
+
+    assert_ok(send(purpose="sign", client=client))
 
     [message] = sent_sms()
     assert SmsCode.objects.get().purpose == SmsPurpose.SIGN
