@@ -31,7 +31,9 @@ def error_response(code: Code, msg: str | None = None, data=None, headers: dict 
     """An error envelope as a plain Django response, for code that runs outside DRF views."""
     http_status, default = CODE_HTTP[code]
     response = JsonResponse(
-        envelope(code, msg or default, data), status=http_status, json_dumps_params={"ensure_ascii": False}
+        envelope(code, msg or default, data),
+        status=http_status,
+        json_dumps_params={"ensure_ascii": False, "separators": (",", ":")},
     )
     response["Cache-Control"] = NO_STORE
     for name, value in (headers or {}).items():
