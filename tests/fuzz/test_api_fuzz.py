@@ -53,7 +53,21 @@ def wechat_up():
 
 
 @pytest.fixture
-def fuzz_user(db, wechat_up):
+def keep_test_connection():
+    """Requests go straight to the WSGI app, so do what Django's test client does: keep the
+    test's transaction open instead of closing "obsolete" connections at each request's end."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_user(db, wechat_up, keep_test_connection):
     world = make_world()
     platform = PlatformFactory(code="demo")
     user = WechatUserFactory(platform=platform)

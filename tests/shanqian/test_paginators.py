@@ -14,9 +14,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def applications(world):
     SignApplicationFactory.create_batch(7, company=world.company, ad_user=world.handler)
-    SignApplication.objects.filter(pk__in=SignApplication.objects.order_by("id").values("id")[:3]).update(
-        status=SignStatus.SIGNED
-    )
+    first_three = list(SignApplication.objects.order_by("id").values_list("id", flat=True)[:3])
+    SignApplication.objects.filter(pk__in=first_three).update(status=SignStatus.SIGNED)
 
 
 @pytest.fixture
