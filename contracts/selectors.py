@@ -1,14 +1,32 @@
-"""Reads for the mini-program's pickers: enabled companies and position names."""
+"""
+Reads for the mini-program's pickers: enabled companies and position names.
 
+The company list is read on every resume form, so it is kept in the shared cache
+(``COMPANIES_CACHE_TTL``); saving or deleting a company clears it after commit
+(``contracts.signals``), and the short TTL bounds what a bulk ``update()`` leaves stale.
+"""
+
+from django.core.cache import cache
 from django.db.models import Min
 
 from .models import Company, EnabledStatus, WorkPosition
 
+COMPANIES_CACHE_KEY = "contracts:companies_enabled"
+COMPANIES_CACHE_TTL = 60
+
 
 def companies_enabled() -> list[dict]:
-    return list(
-        Company.objects.filter(status=EnabledStatus.ENABLED).order_by("sort", "id").values("id", "company_name")
-    )
+    companies = cache.get(COMPANIES_CACHE_KEY)
+    if companies is None:
+        companies = list(
+            Company.objects.filter(status=EnabledStatus.ENABLED).order_by("sort", "id").values("id", "company_name")
+        )
+        cache.set(COMPANIES_CACHE_KEY, companies, COMPANIES_CACHE_TTL)
+    return companies
+
+
+def companies_cache_clear() -> None:
+    cache.delete(COMPANIES_CACHE_KEY)
 
 
 def company_enabled_exists(company_id: int) -> bool:

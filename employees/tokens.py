@@ -1,19 +1,43 @@
 """
 Session tokens (SPEC §8): 32 bytes from a CSPRNG, handed to the client once,
 stored only as a SHA-256 digest, expiring, revocable, bound to one platform.
+
+Resolving a token is on every authenticated request, so with a shared cache
+(Redis: ``TOKEN_CACHE_TTL`` seconds, default 60; off with the process-local
+cache, which other instances could not invalidate) the digest maps to
+``(token id, user id, platform id, expiry)`` in the cache. The user comes back
+as an instance holding only ``id`` and ``platform_id``: any other field is read
+from the database when first touched (Django's deferred fields), so it is never
+stale — and the many views that need only ``request.user.pk`` run no user query.
+
+Revocation takes effect at once on every instance: ``revoke_tokens`` (and a
+deleted token row) overwrites the cache entry with a tombstone, and readers
+fill the cache only with ``cache.add``, so a reader that looked the token up
+just before the revocation cannot put the live entry back.
 """
 
 import hashlib
 import secrets
+from datetime import UTC, datetime
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 
 from .models import SessionToken, WechatUser
 
+_MISSING = "x"
+
 
 def digest(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _key(token_digest: str) -> str:
+    return f"token:{token_digest}"
 
 
 def issue_token(*, user: WechatUser, ip: str | None = None, user_agent: str = "") -> str:
@@ -29,19 +53,65 @@ def issue_token(*, user: WechatUser, ip: str | None = None, user_agent: str = ""
     return raw
 
 
+def _lookup(token_digest: str, now: datetime):
+    """``(token id, user id, platform id, expiry timestamp)`` of a live token, or _MISSING."""
+    row = (
+        SessionToken.objects.filter(digest=token_digest, revoked_at__isnull=True, expires_at__gt=now)
+        .values_list("pk", "user_id", "user__platform_id", "expires_at")
+        .first()
+    )
+    return _MISSING if row is None else (row[0], row[1], row[2], row[3].timestamp())
+
+
 def resolve_token(raw: str, *, platform) -> SessionToken | None:
     """The live token for ``raw`` on ``platform``, with its user; None when unknown, expired, revoked or foreign."""
     if platform is None or len(raw) > 128:
         return None
-    token = (
-        SessionToken.objects.select_related("user")
-        .filter(digest=digest(raw), revoked_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
-    )
-    if token is None or token.user.platform_id != platform.pk:
+    token_digest, now = digest(raw), timezone.now()
+    ttl = settings.TOKEN_CACHE_TTL
+    entry = cache.get(_key(token_digest)) if ttl else None
+    if entry is None:
+        entry = _lookup(token_digest, now)
+        if ttl:
+            cache.add(_key(token_digest), entry, ttl)
+    if entry == _MISSING:
         return None
+    token_id, user_id, platform_id, expires = entry
+    if platform_id != platform.pk or expires <= now.timestamp():
+        return None
+    # A deleted user's tokens are deleted with it (and tombstoned), so the user exists.
+    user = WechatUser.from_db(None, ["id", "platform_id"], (user_id, platform_id))
+    token = SessionToken(
+        pk=token_id, user_id=user_id, digest=token_digest, expires_at=datetime.fromtimestamp(expires, UTC)
+    )
+    token.user = user
     return token
 
 
+def forget_tokens(digests) -> None:
+    """Tombstone cached lookups of ``digests`` now and again after the caller's commit."""
+    keys = [_key(d) for d in digests]
+    if not keys or not settings.TOKEN_CACHE_TTL:
+        return
+    tombstones = dict.fromkeys(keys, _MISSING)
+    # Longer than any entry a reader may still add; only known-dead digests are written.
+    ttl = 2 * settings.TOKEN_CACHE_TTL
+    cache.set_many(tombstones, ttl)
+    transaction.on_commit(lambda: cache.set_many(tombstones, ttl))
+
+
 def revoke_tokens(queryset) -> int:
-    return queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+    """Revoke the live tokens of ``queryset``; every instance refuses them from the next request."""
+    with transaction.atomic():
+        live = queryset.filter(revoked_at__isnull=True)
+        digests = list(live.values_list("digest", flat=True))
+        count = SessionToken.objects.filter(digest__in=digests, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+        forget_tokens(digests)
+    return count
+
+
+@receiver(post_delete, sender=SessionToken, dispatch_uid="session_token_forget")
+def _token_deleted(sender, instance, **kwargs):
+    forget_tokens([instance.digest])

@@ -106,7 +106,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "shanqian.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="shanqian"),
         }
@@ -232,6 +232,9 @@ SPECTACULAR_SETTINGS = {
 # --- Tokens, captcha, SMS, WeChat ---------------------------------------------------
 
 SESSION_TOKEN_TTL = timedelta(days=env.int("SESSION_TOKEN_TTL_DAYS", default=30))
+# Seconds a resolved token stays in the cache (employees.tokens); only with a shared cache, since
+# revocation must reach every instance. 0 turns it off.
+TOKEN_CACHE_TTL = env.int("TOKEN_CACHE_TTL", default=60 if REDIS_URL else 0)
 
 CAPTCHA_TEST_MODE = DEBUG and env.bool("CAPTCHA_TEST_MODE", default=False)
 CAPTCHA_LENGTH = 4

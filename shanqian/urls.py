@@ -23,15 +23,20 @@ api_patterns = [
     path("", include("employees.urls")),
     path("", include("signing.urls")),
 ]
+bench_patterns = []
 if settings.BENCH_CEILING_VIEW:
     from .bench import ceiling
 
-    api_patterns.append(api_path("bench/ceiling", ceiling, name="bench-ceiling"))
+    # The ceiling proper sits outside /api: Django's middleware stack and a JsonResponse, no
+    # platform lookup. The /api twin adds ApiClientMiddleware (header parsing, the platform cache).
+    bench_patterns.append(path("bench/ceiling", ceiling, name="bench-ceiling"))
+    api_patterns.append(api_path("bench/ceiling", ceiling, name="bench-ceiling-api"))
 api_patterns.append(re_path(r"", views.api_not_found))
 
 urlpatterns = [
     path("", views.home),
     path("healthz", views.healthz),
+    *bench_patterns,
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     re_path(r"^api/?$", views.api_not_found),

@@ -65,19 +65,21 @@ def application_latest(*, employee_id: int, lock: bool = False) -> SignApplicati
 def em_status(*, user: WechatUser) -> dict:
     """
     ``GET /api/em_status``: the user's latest application and real-name status
-    in one query; ``status`` null and strings empty when there is no application.
+    in one query (two without an application); ``status`` null and strings empty
+    when there is no application.
     """
     latest = (
         SignApplication.objects.filter(em__user_id=user.pk)
         .order_by(*LATEST)
-        .values("status", "reason", "company__company_name")
+        .values("status", "reason", "company__company_name", "em__user__verify_status")
         .first()
     )
     return {
         "reason": (latest or {}).get("reason") or "",
         "company_name": (latest or {}).get("company__company_name") or "",
         "status": latest["status"] if latest else None,
-        "verify_status": user.verify_status,
+        # Read in the same query; without an application, from the user row.
+        "verify_status": latest["em__user__verify_status"] if latest else user.verify_status,
     }
 
 
