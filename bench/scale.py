@@ -91,9 +91,9 @@ def setup_django() -> None:
 
 def work_queue_ordering():
     """The changelist's ordering: the back office's own when it is in this tree, else the model's copy."""
-    from signing import models, selectors
+    from signing import selectors
 
-    return getattr(selectors, "WORK_QUEUE_ORDERING", models.WORK_QUEUE_ORDERING)
+    return selectors.WORK_QUEUE_ORDERING
 
 
 def scenarios() -> dict:

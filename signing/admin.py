@@ -51,6 +51,7 @@ from shanqian.admin_tools import (
 )
 from shanqian.client import client_context
 from shanqian.errors import ApiError, InvalidInput
+from shanqian.paginators import EstimatedCountPaginator
 from shanqian.roles import handlers_queryset, masks_personal_data, sees_everything
 from shanqian.storage import signed_file_url
 
@@ -268,6 +269,9 @@ class SignApplicationAdmin(admin.ModelAdmin):
     search_fields = ("em__real_name",)
     search_help_text = "按姓名搜索；输入完整的手机号或身份证号精确查找。"
     list_per_page = 50
+    # A million rows must not be counted twice per page (bench/scale.py, docs/scale.md).
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
     actions = ["approve_selected", "reject_selected", "cancel_selected", "sign_offline_selected", "export_selected"]
     inlines = [SignEventInline]
     fieldsets = (

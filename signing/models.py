@@ -5,7 +5,6 @@ sealed document. Status changes only through ``signing.services``.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, F, IntegerField, Value, When
 
 
 class SignStatus(models.IntegerChoices):
@@ -16,25 +15,6 @@ class SignStatus(models.IntegerChoices):
     SIGNED = 3, "已签约"
     REJECTED = 4, "已驳回"
     CANCELLED = 5, "已取消"
-
-
-_WAITING = (SignStatus.APPLIED, SignStatus.AWAITING_SIGNATURE)
-
-# The back office's default order (signing.selectors.WORK_QUEUE_ORDERING on the back-office
-# branch): 1 then 2, oldest first, then the rest newest first. Migration 0003_scale_indexes
-# builds two PostgreSQL indexes on exactly these expressions so the first page is read from an
-# index instead of sorting the whole table (bench/scale.py); the ORDER BY must stay identical.
-WORK_QUEUE_ORDERING = (
-    Case(
-        When(status=SignStatus.APPLIED, then=Value(0)),
-        When(status=SignStatus.AWAITING_SIGNATURE, then=Value(1)),
-        default=Value(2),
-        output_field=IntegerField(),
-    ).asc(),
-    Case(When(status__in=_WAITING, then=F("apply_time")), default=None).asc(nulls_last=True),
-    F("apply_time").desc(),
-    F("id").desc(),
-)
 
 
 class SignApplication(models.Model):

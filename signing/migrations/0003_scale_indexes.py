@@ -1,7 +1,7 @@
 """
 Indexes for the back office's work queue at a million applications (bench/scale.py, docs/scale.md).
 
-The changelist orders by ``signing.models.WORK_QUEUE_ORDERING`` (1 then 2 oldest first, then the
+The changelist orders by ``signing.selectors.WORK_QUEUE_ORDERING`` (1 then 2 oldest first, then the
 rest newest first); without an index on those very expressions PostgreSQL sorts the whole table
 for the first page. ``sign_apply_work_queue`` serves the unfiltered list; ``sign_apply_status_queue``
 (status first) serves the list filtered by status. PostgreSQL only: SQLite refuses NULLS LAST in
