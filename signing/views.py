@@ -5,7 +5,7 @@ Mini-program API views of the signing app. Views are thin: parse → service/sel
 * ``GET /api/em_status`` → where the user's latest application stands (seed §3.1.2).
 * ``GET /api/sign/contract``, ``POST /api/sign``, ``GET /api/sign/document``,
   ``POST /api/sign/cancel``, ``GET /api/sign/history`` — reading, signing and
-  withdrawing (SPEC §4.15–4.19); the rules live in ``signing.signing``.
+  withdrawing (SPEC §4.15–4.19); the rules live in ``signing.contract_signing``.
 """
 
 from django.core.files.storage import default_storage
@@ -22,8 +22,8 @@ from shanqian.roles import handlers_queryset
 from shanqian.storage import signed_file_url
 from shanqian.throttling import SignThrottle
 
+from . import contract_signing as sign_services
 from . import selectors
-from . import signing as sign_services
 from .serializers import (
     CancelInSerializer,
     CancelResultSerializer,

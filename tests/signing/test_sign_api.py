@@ -21,7 +21,7 @@ from employees.models import SmsCode, SmsPurpose, VerifyStatus
 from employees.otp import sms_code_create
 from employees.uploads import upload_url
 from shanqian.throttling import SignThrottle
-from signing import signing as sign_services
+from signing import contract_signing as sign_services
 from signing.models import SignApplication, SignedDocument, SignEvent, SignStatus
 from signing.sealing import verify_sealed_pdf
 from tests.factories import (
