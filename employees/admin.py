@@ -33,6 +33,7 @@ from django.utils.html import format_html
 from shanqian.admin_tools import (
     ActionPage,
     ActionRow,
+    ReadOnlyAdminMixin,
     error_text,
     is_confirmation,
     perform_each,
@@ -199,17 +200,6 @@ def id_card_photos(front, back, *, height: int = 220):
     )
 
 
-class _ReadOnly:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 def _exact_number_search(queryset, term: str, *, phone: str | None, id_number: str):
     # A whole phone or ID number is an equality lookup (index-friendly); anything else is a name search.
     term = term.strip()
@@ -226,7 +216,7 @@ def _exact_number_search(queryset, term: str, *, phone: str | None, id_number: s
 # --- resumes -----------------------------------------------------------------------------------------------
 
 
-class EmployeeEducationInline(_ReadOnly, admin.TabularInline):
+class EmployeeEducationInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = EmployeeEducation
     fields = ("edu_type_label", "school", "major", "start_date", "end_date")
     readonly_fields = fields
@@ -241,7 +231,7 @@ class EmployeeEducationInline(_ReadOnly, admin.TabularInline):
         return dict_value("Edu_Type", education.edu_type) or education.edu_type
 
 
-class WorkExperienceInline(_ReadOnly, admin.TabularInline):
+class WorkExperienceInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = WorkExperience
     fields = ("company_name", "work_pos", "start_date", "end_date", "description")
     readonly_fields = fields
@@ -251,7 +241,7 @@ class WorkExperienceInline(_ReadOnly, admin.TabularInline):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(_ReadOnly, admin.ModelAdmin):
+class EmployeeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display_links = ("real_name",)
     list_filter = ("gender", "acct_type", ("created_at", admin.DateFieldListFilter))
     list_select_related = ("user",)
@@ -477,7 +467,7 @@ DECISIONS = {
 
 
 @admin.register(RealnameVerification)
-class RealnameVerificationAdmin(_ReadOnly, admin.ModelAdmin):
+class RealnameVerificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "real_name",
         "masked_id_number",

@@ -16,6 +16,8 @@ Nothing here writes a model: the services do.
   (scoped) queryset: someone else's rows, forged ids, rows gone from the filter.
 * ``perform_each`` — the per-row loop.
 * ``render_action_form`` — the intermediate page, for bulk actions and per-object views.
+* ``ReadOnlyAdminMixin`` — for records nobody edits by hand (resumes, audit events,
+  sealed documents, verifications): no add, change or delete.
 """
 
 from __future__ import annotations
@@ -138,3 +140,14 @@ def render_action_form(modeladmin, request, *, page: ActionPage, form, extra_con
     }
     request.current_app = modeladmin.admin_site.name
     return TemplateResponse(request, "admin/shanqian/action_form.html", context)
+
+
+class ReadOnlyAdminMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

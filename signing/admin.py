@@ -42,6 +42,7 @@ from employees.uploads import upload_url
 from shanqian.admin_tools import (
     ActionPage,
     ActionRow,
+    ReadOnlyAdminMixin,
     error_text,
     is_confirmation,
     perform_each,
@@ -757,17 +758,6 @@ def table_html(headers, rows, *, empty: str):
 
 
 # --- events and documents: read-only ------------------------------------------------------------------
-
-
-class ReadOnlyAdminMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SignEvent)

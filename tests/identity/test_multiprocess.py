@@ -11,57 +11,30 @@ it migrates its own database ``<test db name>_mp`` and drops it afterwards.
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 from django.conf import settings
 
+from tests.support.servers import admin_connection, postgres_or_skip, start_gunicorn, stop
+
 pytestmark = pytest.mark.multiprocess
 
 BASE_DIR = Path(settings.BASE_DIR)
 PHONE = "13700137000"
-START_TIMEOUT = 40
-
-
-def _postgres():
-    db = settings.DATABASES["default"]
-    if db["ENGINE"] != "django.db.backends.postgresql":
-        pytest.skip("needs PostgreSQL: run the suite with DATABASE_URL=postgres://… to start two app instances")
-    return db
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _admin_connection(db):
-    import psycopg
-
-    return psycopg.connect(
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
 
 
 @pytest.fixture(scope="module")
 def instances(tmp_path_factory):
     import psycopg
 
-    db = _postgres()
+    db = postgres_or_skip()
     name = f"{db['NAME']}_mp"
     tmp = tmp_path_factory.mktemp("multiprocess")
-    with _admin_connection(db) as conn:
+    with admin_connection(db) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
@@ -97,51 +70,14 @@ def instances(tmp_path_factory):
         )
         bases = []
         for label in ("a", "b"):
-            port = _free_port()
-            log = (tmp / f"gunicorn-{label}.log").open("w")
-            processes.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "gunicorn",
-                        "shanqian.wsgi:application",
-                        "-b",
-                        f"127.0.0.1:{port}",
-                        "-w",
-                        "1",
-                    ],
-                    env=env,
-                    cwd=BASE_DIR,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-            bases.append(f"http://127.0.0.1:{port}")
-        deadline = time.monotonic() + START_TIMEOUT
-        for base, process in zip(bases, processes, strict=True):
-            while True:
-                try:
-                    if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
-                        break
-                except requests.ConnectionError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    logs = "\n".join(p.read_text() for p in tmp.glob("gunicorn-*.log"))
-                    pytest.fail(f"app instance at {base} did not start:\n{logs[-3000:]}")
-                time.sleep(0.2)
+            base, process = start_gunicorn(env, tmp / f"gunicorn-{label}.log")
+            bases.append(base)
+            processes.append(process)
         with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
             yield {"a": bases[0], "b": bases[1], "db": conn, "sms_file": tmp / "sms.jsonl"}
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-        with _admin_connection(db) as conn:
+        stop(processes)
+        with admin_connection(db) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -29,7 +29,7 @@ import requests
 from django.conf import settings
 
 from employees.idcard import make_id_number
-from tests.scaleout.servers import (
+from tests.support.servers import (
     admin_connection,
     fake_wechat_server,
     postgres_or_skip,
