@@ -51,6 +51,8 @@ from .models import (
     EmployeeEducation,
     RealnameVerification,
     SessionToken,
+    SmsCode,
+    Upload,
     VerifyStatus,
     WechatUser,
     WorkExperience,
@@ -166,6 +168,44 @@ class SessionTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         count = revoke_tokens(queryset)
         self.message_user(request, f"已吊销 {count} 个会话令牌。", messages.SUCCESS)
+
+
+@admin.register(Upload)
+class UploadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Uploaded images: decoded, re-encoded and private; shown through a fresh signed link."""
+
+    list_display = ("id", "owner", "format", "dimensions", "size", "created_at")
+    list_filter = ("format", "created_at")
+    search_fields = ("=sha256", "owner__openid")
+    list_select_related = ("owner__platform",)
+    fields = ("preview", "owner", "format", "width", "height", "size", "sha256", "created_at")
+    readonly_fields = fields
+
+    @admin.display(description="尺寸")
+    def dimensions(self, obj):
+        return f"{obj.width}×{obj.height}"
+
+    @admin.display(description="预览")
+    def preview(self, obj):
+        url = upload_url(obj)
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener"><img src="{}" style="max-height:240px"></a>', url, url
+        )
+
+
+@admin.register(SmsCode)
+class SmsCodeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """SMS codes as an audit of what was sent; the code itself is stored only as a keyed hash, never shown."""
+
+    list_display = ("masked_phone", "purpose", "created_at", "expires_at", "failed_tries", "used_at", "sent", "ip")
+    list_filter = ("purpose", "sent", "created_at")
+    search_fields = ("=phone", "=ip")
+    fields = ("masked_phone", "purpose", "created_at", "expires_at", "failed_tries", "used_at", "sent", "ip")
+    readonly_fields = fields
+
+    @admin.display(description="手机号")
+    def masked_phone(self, obj):
+        return mask_phone(obj.phone)
 
 
 PHONE_QUERY = re.compile(r"^1[3-9]\d{9}$")
