@@ -28,7 +28,7 @@ def test_upload_page_previews_through_a_signed_link_and_is_read_only(superuser_c
 
 
 def test_sms_code_list_masks_the_phone_and_never_shows_the_code(superuser_client):
-    row, code = sms_code_create(phone="13912345678", purpose="resume")
+    row, _code = sms_code_create(phone="13912345678", purpose="resume")
 
     page = superuser_client.get("/admin/employees/smscode/").content.decode()
 

@@ -117,3 +117,29 @@ def test_schema_documents_token_auth_and_canonical_paths(db):
     assert "/api/companies" in schema["paths"]
     assert not [path for path in schema["paths"] if path.endswith("/")]
     assert schema["paths"]["/api/companies"]["get"]["security"] == [{"sessionToken": []}]
+
+
+def test_whitenoise_serves_collected_admin_static_in_production(tmp_path):
+    production = {
+        "DJANGO_DEBUG": "0",
+        "SECRET_KEY": "static-test-secret-key-0123456789abcdef-0123456789",
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "STATICFILES_MANIFEST": "1",
+        "SECURE_SSL_REDIRECT": "0",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "ALLOWED_HOSTS": "testserver",
+    }
+    assert _manage("collectstatic", "--noinput", "-v", "0", **production).returncode == 0
+
+    probe = (
+        "from django.test import Client; from django.templatetags.static import static; "
+        "url = static('admin/css/base.css'); r = Client().get(url); "
+        "print(url, r.status_code, r.get('Cache-Control', '').replace(' ', ''))"
+    )
+    result = _manage("shell", "-c", probe, **production)
+
+    url, status, cache_control = result.stdout.strip().splitlines()[-1].split()
+    assert result.returncode == 0, result.stderr
+    assert url.startswith("/static/admin/css/base.") and url != "/static/admin/css/base.css"  # hashed name
+    assert status == "200", result.stdout
+    assert "immutable" in cache_control
