@@ -45,6 +45,9 @@ def env() -> dict:
         "DJANGO_DEBUG": "0",
         "SECRET_KEY": "scale-secret-key-" + "0123456789abcdef" * 3,
         "DATABASE_URL": DATABASE_URL,
+        "ALLOWED_HOSTS": "testserver",
+        "SECURE_SSL_REDIRECT": "0",
+        "STATICFILES_MANIFEST": "0",
     }
 
 
@@ -139,6 +142,46 @@ def explain(queryset) -> str:
     return queryset[:PAGE].explain(analyze=True, buffers=True)
 
 
+def admin_pages() -> dict:
+    """The same lists through the real admin changelist URL (query string as a handler's browser sends it)."""
+    from employees.models import Employee
+
+    middle = Employee.objects.order_by("id").values("phone", "id_number")[Employee.objects.count() // 2]
+    url = "/admin/signing/signapplication/"
+    return {
+        "first page": url,
+        "status = 1 (签约申请)": f"{url}?status__exact=1",
+        "status = 3 (已签约)": f"{url}?status__exact=3",
+        "search phone": f"{url}?q={middle['phone']}",
+        "search ID number": f"{url}?q={middle['id_number']}",
+    }
+
+
+def measure_admin() -> dict:
+    """Median ms of the whole admin request, served in this process by a superuser's session."""
+    from django.test import Client
+
+    from shanqian.models import AdminUser
+
+    admin, _ = AdminUser.objects.get_or_create(
+        username="scale-admin", defaults={"is_staff": True, "is_superuser": True}
+    )
+    client = Client()
+    client.force_login(admin)
+    results = {}
+    for name, url in admin_pages().items():
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        times = []
+        for _ in range(REPEAT):
+            started = time.perf_counter()
+            client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+        results[name] = statistics.median(times)
+        print(f"  admin {name:<22} {results[name]:8.2f} ms")
+    return results
+
+
 def drop_queue_indexes() -> None:
     from django.db import connection
 
@@ -169,7 +212,7 @@ def measure(size: int, label: str) -> dict:
     return results
 
 
-def write_doc(runs: list[tuple[int, str, float, dict]]) -> None:
+def write_doc(runs: list[tuple[int, str, float, dict]], admin_runs: dict[int, dict]) -> None:
     head = "| rows | indexes | query | page ms | count ms | total ms | rows on page | count |"
     out = [head, "|---:|---|---|---:|---:|---:|---:|---:|"]
     for size, label, _load, results in runs:
@@ -189,6 +232,10 @@ def write_doc(runs: list[tuple[int, str, float, dict]]) -> None:
             verdict.append(
                 f"| {name} | {little:.2f} | {big:.2f} | {big / max(little, 0.01):.1f}× | {'met' if ok else 'MISSED'} |"
             )
+    admin_rows = [
+        f"| {name} | " + " | ".join(f"{admin_runs[size][name]:.1f}" for size in admin_runs) + " |"
+        for name in next(iter(admin_runs.values()), {})
+    ]
     loads = ", ".join(f"{size:,} rows in {load:.0f} s" for size, label, load, _r in runs if label == "indexed")
     text = f"""# Data scale: the application list
 
@@ -203,6 +250,16 @@ Target: each query (page + count) under {BUDGET_MS:.0f} ms at the largest size a
 | query | small ms | large ms | ratio | target |
 |---|---:|---:|---:|---|
 {chr(10).join(verdict)}
+
+## Through the admin
+
+The whole request to the changelist (`/admin/signing/signapplication/`, superuser session, 50 rows
+rendered, `EstimatedCountPaginator`, no full count), served in this process by Django's test client;
+median of {REPEAT} after one warm-up.
+
+| page | {" | ".join(f"{size:,} rows ms" for size in admin_runs)} |
+|---|{"---:|" * len(admin_runs)}
+{chr(10).join(admin_rows)}
 
 ## All runs ("no queue index" = without `signing/migrations/0003_scale_indexes.py`)
 
@@ -220,14 +277,16 @@ def main() -> None:
     args = parser.parse_args()
     setup_django()
     runs = []
+    admin_runs = {}
     for size in (int(s) for s in args.sizes.split(",")):
         load = prepare(size)
         print(f"== {size:,} applications loaded in {load:.1f} s")
         runs.append((size, "indexed", load, measure(size, "indexed")))
+        admin_runs[size] = measure_admin()
         if not args.no_compare:
             drop_queue_indexes()
             runs.append((size, "no queue index", load, measure(size, "no queue index")))
-    write_doc(runs)
+    write_doc(runs, admin_runs)
     if not args.keep:
         drop_database()
 
