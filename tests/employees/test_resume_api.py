@@ -669,6 +669,27 @@ def test_get_returns_the_resume_with_rows_choice_and_fresh_photo_links(user_api,
     assert photo.status_code == 200 and photo["Content-Type"] == "image/png"
 
 
+@pytest.mark.parametrize("with_application", [True, False])
+def test_get_renders_exactly_what_the_documented_serializer_would(user_api, world, submitted, with_application):
+    """The view returns the selector's dict as is; ResumeOutSerializer documents it and must agree with it."""
+    from employees.selectors import employee_resume
+    from employees.serializers import ResumeOutSerializer
+
+    if not with_application:
+        SignApplication.objects.filter(em=submitted).delete()
+        Employee.objects.filter(pk=submitted.pk).update(id_card_back=None)
+    data = employee_resume(user=user_api.user)
+
+    assert data == dict(ResumeOutSerializer(data).data)
+    assert json.loads(json.dumps(data)) == data  # nothing left for the renderer to coerce (dates are strings)
+    response = user_api.get(URL).json()["data"]
+    assert set(response) == set(ResumeOutSerializer().fields)
+    assert response["employee_edu"] == data["employee_edu"] and response["work_exp"][1]["end_date"] is None
+    if not with_application:
+        assert (response["company"], response["ad_user"], response["work_pos"]) == (None, None, "")
+        assert response["id_card_back"] == "" and response["id_card_front"]
+
+
 def test_get_shows_only_ones_own_resume(platform, world, submitted):
     stranger = WechatUserFactory(platform=platform)
     client = APIClient()
