@@ -78,6 +78,23 @@ def test_post_json_creates_the_resume_rows_and_a_pending_application(user_api, w
     assert SmsCode.objects.get().used_at is not None
 
 
+def test_post_query_count_does_not_grow_with_rows(user_api, world, django_assert_max_num_queries):
+    payload = resume_payload(world, user_api.user)
+    payload["employee_edu"] = [{**payload["employee_edu"][0], "school": f"学校{i}"} for i in range(8)]
+    payload["work_exp"] = [{**payload["work_exp"][0], "company_name": f"公司{i}"} for i in range(8)]
+
+    # platform (cold cache), token+user, resume exists?, dictionaries, regions, 2 photos, company, position,
+    # handler, ID number free?, SMS code; then begin, lock user, resume exists?, 3 inserts, consume code,
+    # application, event, commit (a savepoint and its release inside the test's transaction).
+    with django_assert_max_num_queries(22):
+        response = user_api.post(URL, payload, format="json")
+
+    assert response.status_code == 200, response.json()
+    employee = Employee.objects.get(user=user_api.user)
+    assert employee.educations.count() == 8 and employee.work_exps.count() == 8
+    assert SignApplication.objects.get(em=employee).status == SignStatus.APPLIED
+
+
 def test_post_form_in_bracket_notation(user_api, world):
     payload = resume_payload(world, user_api.user)
 
