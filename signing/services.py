@@ -292,15 +292,25 @@ def application_choice_clean(*, company_id: int | None, work_pos: str | None, ad
     from shanqian.roles import handlers_queryset
 
     errors: dict[str, list[str]] = {}
-    company = (
-        Company.objects.filter(pk=company_id, status=EnabledStatus.ENABLED).first() if company_id is not None else None
+    # The usual case (both fine) in one query; only a miss asks which of the two it was.
+    position = (
+        WorkPosition.objects.select_related("company")
+        .filter(
+            company_id=company_id,
+            company__status=EnabledStatus.ENABLED,
+            name=work_pos,
+            status=EnabledStatus.ENABLED,
+        )
+        .first()
+        if company_id is not None and work_pos
+        else None
     )
+    company = position.company if position is not None else None
+    if company is None and company_id is not None:
+        company = Company.objects.filter(pk=company_id, status=EnabledStatus.ENABLED).first()
     if company is None:
         errors["company_id"] = ["用人单位不存在或已停用。"]
-    elif (
-        not work_pos
-        or not WorkPosition.objects.filter(company=company, name=work_pos, status=EnabledStatus.ENABLED).exists()
-    ):
+    elif position is None:
         errors["work_pos"] = ["该用人单位没有这个岗位，或岗位已停用。"]
     handler = handlers_queryset().filter(pk=ad_user_id).first() if ad_user_id is not None else None
     if handler is None:
