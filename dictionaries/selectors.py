@@ -3,7 +3,8 @@ Reads of the reference data, cached in the configured cache (SPEC §2: shared ac
 
 * ``dict_entries(item)`` — enabled ``{"dict_key", "dict_value"}`` of one dictionary in display
   order, or None when no such dictionary exists.
-* ``dict_keys(item)`` / ``dict_value(item, key)`` — for validating and displaying resume fields.
+* ``dict_keys(item)`` / ``dict_keys_of(*items)`` / ``dict_value(item, key)`` — for validating and
+  displaying resume fields.
 * ``region_children(parent_id)`` — ``{"id", "name"}`` of the provinces (``None``) or of a
   region's children, or None when the parent does not exist.
 * ``region_chain_check(province_id, city_id, county_id)`` — the three regions of a resume
@@ -80,6 +81,12 @@ def dict_entries(dict_item: str) -> list[dict[str, str]] | None:
 def dict_keys(dict_item: str) -> set[str]:
     """The enabled keys of ``dict_item`` (empty for an unknown dictionary)."""
     return {key for key, _value, enabled in _dictionary_table().get(dict_item, ()) if enabled}
+
+
+def dict_keys_of(*dict_items: str) -> dict[str, set[str]]:
+    """``dict_keys`` of several dictionaries from one read of the cached table."""
+    table = _dictionary_table()
+    return {item: {key for key, _value, enabled in table.get(item, ()) if enabled} for item in dict_items}
 
 
 def dict_value(dict_item: str, dict_key: str) -> str | None:

@@ -451,8 +451,11 @@ def _write_rows(employee: Employee, resume: ResumeInput) -> None:
 
 
 def employee_create(*, user: WechatUser, data: dict, client: ClientContext | None = None) -> Employee:
-    """Submit the resume: the employee, their rows and a status-1 application, in one transaction."""
-    employee_check_can_create(user=user)
+    """
+    Submit the resume: the employee, their rows and a status-1 application, in one transaction.
+    The caller has run ``employee_check_can_create`` (the view does, before validation, so 409 beats
+    field errors); the same check is repeated under the user's row lock, which is what makes it hold.
+    """
     resume = _resume_clean(user=user, data=data, sms_required=True)
     _check_id_number_free(user=user, id_number=resume.fields["id_number"])
     code = sms_code_check(phone=resume.fields["phone"], purpose=SmsPurpose.RESUME, code=data["sms_code"])
@@ -465,7 +468,9 @@ def employee_create(*, user: WechatUser, data: dict, client: ClientContext | Non
             employee = Employee(user=user, **resume.fields)
             _write_rows(employee, resume)
             sms_code_consume(code)
-            signing_services.application_create(employee=employee, choice=resume.choice, actor_user=user, client=client)
+            signing_services.application_create(
+                employee=employee, choice=resume.choice, actor_user=user, client=client, employee_is_new=True
+            )
     except IntegrityError:
         conflict = _conflict_from_integrity_error(user=user, id_number=resume.fields["id_number"], creating=True)
         if conflict is None:

@@ -4,8 +4,9 @@ Resume checks against reference data (SPEC §5.1), each a small function that
 
 * ``dictionary_errors`` — ``nation`` in ``Nation``, ``em_contact_relationship``
   in ``Relationship``, each ``employee_edu[i].edu_type`` in ``Edu_Type``; only
-  enabled entries count, keys compare exactly (also on MariaDB's
-  case-insensitive collation). One query.
+  enabled entries count, keys compare exactly (in Python, so also on MariaDB's
+  case-insensitive collation). No query: the cached dictionary table
+  (``dictionaries.selectors.dict_keys_of``, generation-invalidated on every change).
 * ``resolve_regions`` — the two region chains (户籍 ``acct_prc/acct_city/acct_coy``
   and 现居 ``province/city/county``) must nest; a lower level may be left out
   only when the level above has no children (东莞市 has no counties; 香港 has no
@@ -19,9 +20,10 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 
-from dictionaries.models import Dictionary, Region
+from dictionaries.models import Region
+from dictionaries.selectors import dict_keys_of
 
 # An emergency contact may be a landline: 0 + area code, optional hyphen, 7–8 digits, optional extension.
 CONTACT_PHONE = re.compile(r"^(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?)$")
@@ -51,20 +53,17 @@ def is_contact_phone(value: str) -> bool:
 
 
 def dictionary_errors(*, nation: str = "", relationship: str = "", edu_types: list[str] = ()) -> dict:
-    wanted = Q(dict_item=EDU_TYPE, dict_key__in=list(edu_types)) if edu_types else Q(pk__in=[])
-    if nation:
-        wanted |= Q(dict_item=NATION, dict_key=nation)
-    if relationship:
-        wanted |= Q(dict_item=RELATIONSHIP, dict_key=relationship)
-    found = set(Dictionary.objects.filter(wanted, enabled=True).values_list("dict_item", "dict_key"))
     errors: dict = {}
-    if nation and (NATION, nation) not in found:
+    keys = dict_keys_of(NATION, RELATIONSHIP, EDU_TYPE)
+    if nation and nation not in keys[NATION]:
         errors["nation"] = ["民族无效，请从列表中选择。"]
-    if relationship and (RELATIONSHIP, relationship) not in found:
+    if relationship and relationship not in keys[RELATIONSHIP]:
         errors["em_contact_relationship"] = ["与紧急联系人的关系无效，请从列表中选择。"]
-    edu_errors = [{} if (EDU_TYPE, key) in found else {"edu_type": ["学历无效，请从列表中选择。"]} for key in edu_types]
-    if any(edu_errors):
-        errors["employee_edu"] = edu_errors
+    if edu_types:
+        allowed, message = keys[EDU_TYPE], "学历无效，请从列表中选择。"
+        edu_errors = [{} if key in allowed else {"edu_type": [message]} for key in edu_types]
+        if any(edu_errors):
+            errors["employee_edu"] = edu_errors
     return errors
 
 

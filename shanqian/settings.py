@@ -236,6 +236,10 @@ SESSION_TOKEN_TTL = timedelta(days=env.int("SESSION_TOKEN_TTL_DAYS", default=30)
 # revocation must reach every instance. 0 turns it off.
 TOKEN_CACHE_TTL = env.int("TOKEN_CACHE_TTL", default=60 if REDIS_URL else 0)
 
+# Seconds each process memoises an enabled platform in front of the shared cache (shanqian.platforms):
+# the bound on how long another instance keeps accepting a platform after staff disable it. 0 turns it off.
+PLATFORM_MEMO_SECONDS = env.int("PLATFORM_MEMO_SECONDS", default=2)
+
 CAPTCHA_TEST_MODE = DEBUG and env.bool("CAPTCHA_TEST_MODE", default=False)
 CAPTCHA_LENGTH = 4
 CAPTCHA_TIMEOUT = 5  # minutes

@@ -292,15 +292,25 @@ def application_choice_clean(*, company_id: int | None, work_pos: str | None, ad
     from shanqian.roles import handlers_queryset
 
     errors: dict[str, list[str]] = {}
-    company = (
-        Company.objects.filter(pk=company_id, status=EnabledStatus.ENABLED).first() if company_id is not None else None
+    # The usual case (both fine) in one query; only a miss asks which of the two it was.
+    position = (
+        WorkPosition.objects.select_related("company")
+        .filter(
+            company_id=company_id,
+            company__status=EnabledStatus.ENABLED,
+            name=work_pos,
+            status=EnabledStatus.ENABLED,
+        )
+        .first()
+        if company_id is not None and work_pos
+        else None
     )
+    company = position.company if position is not None else None
+    if company is None and company_id is not None:
+        company = Company.objects.filter(pk=company_id, status=EnabledStatus.ENABLED).first()
     if company is None:
         errors["company_id"] = ["用人单位不存在或已停用。"]
-    elif (
-        not work_pos
-        or not WorkPosition.objects.filter(company=company, name=work_pos, status=EnabledStatus.ENABLED).exists()
-    ):
+    elif position is None:
         errors["work_pos"] = ["该用人单位没有这个岗位，或岗位已停用。"]
     handler = handlers_queryset().filter(pk=ad_user_id).first() if ad_user_id is not None else None
     if handler is None:
@@ -320,6 +330,7 @@ def application_create(
     actor_user: WechatUser | None = None,
     actor_staff: AdminUser | None = None,
     client: ClientContext | None = None,
+    employee_is_new: bool = False,
 ) -> SignApplication:
     """
     Open a new application in status 1 for ``employee`` (choices already
@@ -327,19 +338,27 @@ def application_create(
     ``TransitionNotAllowed`` while the employee has an application in 1 or 2:
     an employee has at most one open application. The employee row is locked so
     two concurrent calls cannot both pass that check.
+
+    ``employee_is_new=True`` (only inside the transaction that inserted the
+    employee): no other transaction can see that row yet, so it has no
+    application and needs no lock; the lock and the check are skipped, and so
+    is the savepoint (any failure here rolls the caller's whole transaction back).
     """
     from employees.models import Employee
 
     _actor_kind(actor_user=actor_user, actor_staff=actor_staff)
-    with transaction.atomic():
-        Employee.objects.select_for_update().filter(pk=employee.pk).values_list("pk", flat=True).first()
-        open_status = (
-            SignApplication.objects.filter(em_id=employee.pk, status__in=OPEN_STATUSES)
-            .values_list("status", flat=True)
-            .first()
-        )
-        if open_status is not None:
-            raise TransitionNotAllowed(f"已有「{SignStatus(open_status).label}」状态的签约申请，不能重复申请")
+    if employee_is_new and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("employee_is_new is only meaningful inside the transaction that created the employee")
+    with transaction.atomic(savepoint=not employee_is_new):
+        if not employee_is_new:
+            Employee.objects.select_for_update().filter(pk=employee.pk).values_list("pk", flat=True).first()
+            open_status = (
+                SignApplication.objects.filter(em_id=employee.pk, status__in=OPEN_STATUSES)
+                .values_list("status", flat=True)
+                .first()
+            )
+            if open_status is not None:
+                raise TransitionNotAllowed(f"已有「{SignStatus(open_status).label}」状态的签约申请，不能重复申请")
         application = SignApplication.objects.create(
             em=employee,
             company=choice.company,

@@ -14,11 +14,15 @@ def _isolated(settings, tmp_path):
     """Every test gets its own media root, SMS file and a clean cache."""
     from django.core.cache import cache
 
+    from shanqian.platforms import forget_memo
+
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
     cache.clear()
+    forget_memo()
     yield
     cache.clear()
+    forget_memo()
 
 
 @pytest.fixture(autouse=True)

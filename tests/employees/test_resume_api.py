@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from dictionaries.selectors import dict_keys
 from employees.idcard import make_id_number, parse_id_number
 from employees.models import Employee, SmsCode
 from employees.tokens import issue_token
@@ -76,6 +77,26 @@ def test_post_json_creates_the_resume_rows_and_a_pending_application(user_api, w
     assert (event.kind, event.from_status, event.to_status, event.actor_user) == ("transition", None, 1, user_api.user)
     assert event.ip == "127.0.0.1" and event.city == "北京" and str(event.lng) == "116.397128"
     assert SmsCode.objects.get().used_at is not None
+
+
+def test_post_query_count_does_not_grow_with_rows(user_api, world, django_assert_max_num_queries):
+    payload = resume_payload(world, user_api.user)
+    payload["employee_edu"] = [{**payload["employee_edu"][0], "school": f"学校{i}"} for i in range(8)]
+    payload["work_exp"] = [{**payload["work_exp"][0], "company_name": f"公司{i}"} for i in range(8)]
+
+    user_api.get("/api/companies")  # warms the platform cache, as any earlier request would
+    dict_keys("Nation")  # and the cached dictionary table (no query once warm)
+
+    # token+user, resume exists?, regions, 2 photos, position+company, handler, ID number free?, SMS code;
+    # then begin, lock user, resume exists?, 3 inserts, consume code, application, event, commit
+    # (a savepoint and its release inside the test's transaction).
+    with django_assert_max_num_queries(19):
+        response = user_api.post(URL, payload, format="json")
+
+    assert response.status_code == 200, response.json()
+    employee = Employee.objects.get(user=user_api.user)
+    assert employee.educations.count() == 8 and employee.work_exps.count() == 8
+    assert SignApplication.objects.get(em=employee).status == SignStatus.APPLIED
 
 
 def test_post_form_in_bracket_notation(user_api, world):
@@ -667,6 +688,27 @@ def test_get_returns_the_resume_with_rows_choice_and_fresh_photo_links(user_api,
     assert data["id_card_front"].startswith("http://testserver/files/")
     photo = user_api.get(data["id_card_front"])
     assert photo.status_code == 200 and photo["Content-Type"] == "image/png"
+
+
+@pytest.mark.parametrize("with_application", [True, False])
+def test_get_renders_exactly_what_the_documented_serializer_would(user_api, world, submitted, with_application):
+    """The view returns the selector's dict as is; ResumeOutSerializer documents it and must agree with it."""
+    from employees.selectors import employee_resume
+    from employees.serializers import ResumeOutSerializer
+
+    if not with_application:
+        SignApplication.objects.filter(em=submitted).delete()
+        Employee.objects.filter(pk=submitted.pk).update(id_card_back=None)
+    data = employee_resume(user=user_api.user)
+
+    assert data == dict(ResumeOutSerializer(data).data)
+    assert json.loads(json.dumps(data)) == data  # nothing left for the renderer to coerce (dates are strings)
+    response = user_api.get(URL).json()["data"]
+    assert set(response) == set(ResumeOutSerializer().fields)
+    assert response["employee_edu"] == data["employee_edu"] and response["work_exp"][1]["end_date"] is None
+    if not with_application:
+        assert (response["company"], response["ad_user"], response["work_pos"]) == (None, None, "")
+        assert response["id_card_back"] == "" and response["id_card_front"]
 
 
 def test_get_shows_only_ones_own_resume(platform, world, submitted):
