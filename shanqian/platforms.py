@@ -17,7 +17,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from .models import Platform
@@ -62,6 +62,15 @@ def _shared_lookup(code: str) -> Platform | None:
 def forget_memo() -> None:
     """Drop this process's memo (tests; the signal below does it on every platform edit)."""
     _memo.clear()
+
+
+@receiver(pre_save, sender=Platform)
+def _forget_old_code(sender, instance, **kwargs):
+    # A rename must retire the old code at once, not when its cache entry expires.
+    if instance.pk:
+        old = Platform.objects.filter(pk=instance.pk).values_list("code", flat=True).first()
+        if old and old != instance.code:
+            cache.delete(_key(old))
 
 
 @receiver([post_save, post_delete], sender=Platform)

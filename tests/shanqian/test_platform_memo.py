@@ -95,3 +95,14 @@ def test_zero_turns_the_memo_off(settings, clock):
 
     assert get_enabled_platform("memo") is None
     assert platforms._memo == {}
+
+
+def test_renaming_a_platform_retires_the_old_code_at_once(api, platform):
+    from tests.envelope import assert_error
+
+    api.get("/api/no-such")  # the old code is now cached
+    platform.code = "renamed"
+    platform.save()
+    platforms.forget_memo()
+
+    assert_error(api.get("/api/no-such"), 403, 40301)
