@@ -76,7 +76,12 @@ def nest_form(querydict) -> dict:
 
 
 class JSONParser(parsers.JSONParser):
-    pass
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            # A few kilobytes of "[[[[…" exhaust the stack of Python's json module.
+            raise ParseError("请求体 JSON 嵌套过深") from None
 
 
 class FormParser(parsers.FormParser):

@@ -277,3 +277,9 @@ def test_multipart_files_arrive_as_files_not_lists():
 
     assert request.data["name"] == "张三"
     assert request.data["file"].read() == b"png-bytes"
+
+
+def test_deeply_nested_json_is_40000_not_a_crash(api):
+    body = '{"a":' * 5000 + "1" + "}" * 5000
+
+    assert_error(api.post("/api/echo", data=body, content_type="application/json"), 400, 40000)
