@@ -781,6 +781,7 @@ class SignEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "lat",
         "city",
         "note",
+        "document_sha256",
     )
     readonly_fields = fields
 

@@ -15,8 +15,9 @@ Signature Law art. 13:
   its SHA-256 is stored in ``SignedDocument``.
 
 Reading is part of the evidence: ``contract_open`` records a VIEWED event whose
-note names the SHA-256 of the contract file shown (at most once per
-``VIEW_RECORD_INTERVAL`` for the same file). Signing is refused with
+``document_sha256`` (and, for people reading the trail, its note) names the
+SHA-256 of the contract file shown (at most once per ``VIEW_RECORD_INTERVAL``
+for the same file). Signing is refused with
 ``ContractNotViewed`` (409) unless the employee opened *that* file: a template
 replaced after they read it has to be read again.
 
@@ -164,29 +165,33 @@ def contract_open(*, user: WechatUser, client: ClientContext | None = None) -> C
 
 
 def _record_viewed(*, application: SignApplication, user: WechatUser, client, sha256: str) -> None:
-    note = viewed_note(sha256)
     recent = SignEvent.objects.filter(
         application_id=application.pk,
         kind=SignEvent.Kind.VIEWED,
         actor_user_id=user.pk,
-        note=note,
+        document_sha256=sha256,
         created_at__gte=timezone.now() - VIEW_RECORD_INTERVAL,
     )
     if not recent.exists():
         application_record_event(
-            application=application, kind=SignEvent.Kind.VIEWED, actor_user=user, client=client, note=note
+            application=application,
+            kind=SignEvent.Kind.VIEWED,
+            actor_user=user,
+            client=client,
+            note=viewed_note(sha256),
+            document_sha256=sha256,
         )
 
 
 def _check_viewed(*, application_id: int, user: WechatUser, sha256: str) -> None:
-    notes = set(
+    viewed = set(
         SignEvent.objects.filter(
             application_id=application_id, kind=SignEvent.Kind.VIEWED, actor_user_id=user.pk
-        ).values_list("note", flat=True)
+        ).values_list("document_sha256", flat=True)
     )
-    if viewed_note(sha256) in notes:
+    if sha256 in viewed:
         return
-    if notes:
+    if viewed:
         raise ContractNotViewed("合同文件已更新，请重新阅读合同后再签署")
     raise ContractNotViewed("请先阅读合同再签署")
 

@@ -100,6 +100,8 @@ class SignEvent(models.Model):
     lat = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
     city = models.CharField("城市", max_length=64, blank=True)
     note = models.CharField("原因/备注", max_length=512, blank=True)
+    # For VIEWED events: the SHA-256 of the contract file the employee was shown.
+    document_sha256 = models.CharField("文件 SHA-256", max_length=64, blank=True)
 
     class Meta:
         verbose_name = "签约事件"

@@ -196,6 +196,7 @@ def _write_event(
     actor_staff=None,
     client: ClientContext | None = None,
     note: str = "",
+    document_sha256: str = "",
 ) -> SignEvent:
     return SignEvent.objects.create(
         application=application,
@@ -210,6 +211,7 @@ def _write_event(
         lat=client.lat if client else None,
         city=((client.city or "") if client else "")[:64],
         note=(note or "")[:NOTE_MAX_LENGTH],
+        document_sha256=document_sha256,
     )
 
 
@@ -560,11 +562,21 @@ def application_record_event(
     actor_staff: AdminUser | None = None,
     client: ClientContext | None = None,
     note: str = "",
+    document_sha256: str = "",
 ) -> SignEvent:
-    """A non-transition audit fact (``SignEvent.Kind.VIEWED`` / ``NOTE``); the status is untouched."""
+    """
+    A non-transition audit fact (``SignEvent.Kind.VIEWED`` / ``NOTE``); the status is untouched.
+    ``document_sha256`` names the file a VIEWED event showed.
+    """
     if kind not in (SignEvent.Kind.VIEWED, SignEvent.Kind.NOTE):
         raise ValueError(f"not a non-transition event kind: {kind!r}")
     note = _clean_text(note, field="note", label="备注", max_length=NOTE_MAX_LENGTH, required=False)
     return _write_event(
-        application, kind=kind, actor_user=actor_user, actor_staff=actor_staff, client=client, note=note
+        application,
+        kind=kind,
+        actor_user=actor_user,
+        actor_staff=actor_staff,
+        client=client,
+        note=note,
+        document_sha256=document_sha256,
     )

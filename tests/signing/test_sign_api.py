@@ -101,6 +101,7 @@ def test_opening_the_contract_records_who_read_which_file_when_and_where(signer,
     event = SignEvent.objects.get(application=signer.application, kind=SignEvent.Kind.VIEWED)
     assert event.actor_user == signer.user
     assert (event.from_status, event.to_status) == (None, None)
+    assert event.document_sha256 == world.contract.sha256
     assert event.note == f"合同文件 SHA-256：{world.contract.sha256}"
     assert (event.ip, event.city, event.lng, event.lat) == (
         "127.0.0.1",
@@ -305,6 +306,7 @@ def test_a_reading_by_staff_does_not_count_as_the_employees(signer, world):
         kind=SignEvent.Kind.VIEWED,
         actor_staff=world.handler,
         note=sign_services.viewed_note(world.contract.sha256),
+        document_sha256=world.contract.sha256,
     )
 
     assert_error(sign(signer), 409, 40900)
