@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from shanqian.roles import sees_everything
@@ -108,10 +108,17 @@ def application_history(*, user: WechatUser) -> QuerySet[SignApplication]:
 
 
 def signed_document_of_user(*, user: WechatUser) -> SignedDocument | None:
-    """The newest sealed document of the user's applications (a user signs at most one: status 3 is final)."""
+    """
+    The newest sealed document of the user's applications (a user signs at most one: status 3 is
+    final), with ``signed_at``: the time of the SIGNED audit event, as printed on the certificate.
+    """
+    signed_event = SignEvent.objects.filter(
+        application_id=OuterRef("application_id"), to_status=SignStatus.SIGNED
+    ).order_by("-created_at")
     return (
         SignedDocument.objects.filter(application__em__user_id=user.pk)
         .select_related("application")
+        .annotate(signed_at=Subquery(signed_event.values("created_at")[:1]))
         .order_by("-created_at", "-id")
         .first()
     )

@@ -77,7 +77,7 @@ class SignResultSerializer(serializers.Serializer):
 class SignedDocumentSerializer(serializers.Serializer):
     document_url = serializers.SerializerMethodField(help_text="已签署 PDF 的签名链接")
     sha256 = serializers.CharField(help_text="已签署 PDF 的 SHA-256")
-    signed_at = serializers.DateTimeField(source="created_at", help_text="签署时间")
+    signed_at = serializers.DateTimeField(help_text="签署时间（与存证证书上的签署时间一致）")
     size = serializers.IntegerField(help_text="文件大小（字节）")
 
     def get_document_url(self, document) -> str:

@@ -615,10 +615,12 @@ def test_document_after_signing(signer):
     data = assert_ok(signer.client.get(DOCUMENT))
 
     document = SignedDocument.objects.get()
+    signed_event = SignEvent.objects.get(application=signer.application, to_status=SignStatus.SIGNED)
     assert data == {
         "document_url": data["document_url"],
         "sha256": signed["sha256"],
-        "signed_at": timezone.localtime(document.created_at).isoformat(),
+        # The time printed on the certificate page: the SIGNED event's, not the file row's.
+        "signed_at": timezone.localtime(signed_event.created_at).isoformat(),
         "size": document.size,
     }
     pdf = b"".join(signer.client.get(data["document_url"]).streaming_content)
