@@ -60,7 +60,7 @@ from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from shanqian.client import ClientContext
@@ -72,7 +72,16 @@ from signing.selectors import application_latest
 
 from .images import ImageTooLarge, process_image
 from .masking import mask_phone
-from .models import Employee, EmployeeEducation, SmsCode, SmsPurpose, Upload, WechatUser, WorkExperience
+from .models import (
+    Employee,
+    EmployeeEducation,
+    SessionToken,
+    SmsCode,
+    SmsPurpose,
+    Upload,
+    WechatUser,
+    WorkExperience,
+)
 from .otp import sms_code_check, sms_code_consume, sms_code_create
 from .sms import send_sms
 from .tokens import issue_token
@@ -320,6 +329,20 @@ def upload_create(*, owner: WechatUser, file) -> Upload:
         upload.file.delete(save=False)
         raise
     return upload
+
+
+def identity_purge(*, now: datetime | None = None, keep_days: int = 30) -> dict[str, int]:
+    """
+    Delete what identity no longer needs: session tokens expired or revoked more than
+    ``keep_days`` ago, SMS code rows older than two days (the longest limit window is 24 h),
+    and expired captcha keys. Returns the counts; run it daily (``manage.py purge_expired``).
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=keep_days)
+    tokens, _ = SessionToken.objects.filter(Q(expires_at__lt=cutoff) | Q(revoked_at__lt=cutoff)).delete()
+    sms_codes, _ = SmsCode.objects.filter(created_at__lt=now - timedelta(days=2)).delete()
+    captchas, _ = CaptchaStore.objects.filter(expiration__lt=now).delete()
+    return {"tokens": tokens, "sms_codes": sms_codes, "captchas": captchas}
 
 
 RESUME_EXISTS = "您已提交过简历，请使用修改简历"

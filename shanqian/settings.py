@@ -242,6 +242,7 @@ PLATFORM_MEMO_SECONDS = env.int("PLATFORM_MEMO_SECONDS", default=2)
 
 CAPTCHA_TEST_MODE = DEBUG and env.bool("CAPTCHA_TEST_MODE", default=False)
 CAPTCHA_LENGTH = 4
+CAPTCHA_CHALLENGE_FUNCT = "employees.captcha.secure_char_challenge"
 CAPTCHA_TIMEOUT = 5  # minutes
 CAPTCHA_IMAGE_SIZE = (120, 40)
 
