@@ -43,6 +43,7 @@ from shanqian.admin_tools import (
 )
 from shanqian.errors import ApiError, InvalidInput
 from shanqian.roles import masks_personal_data, sees_everything
+from shanqian.text import FORBIDDEN_CHARS
 
 from .idcard import IdNumberError, parse_id_number
 from .masking import mask_id_number, mask_phone
@@ -210,7 +211,6 @@ class SmsCodeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 PHONE_QUERY = re.compile(r"^1[3-9]\d{9}$")
 ID_NUMBER_QUERY = re.compile(r"^\d{17}[\dXx]$")
-_BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 
 
 def _local(dt) -> str:
@@ -491,7 +491,7 @@ class RealnameFailForm(forms.Form):
 
     def clean_reason(self):
         reason = self.cleaned_data["reason"]
-        if _BAD_TEXT.search(reason):
+        if FORBIDDEN_CHARS.search(reason):
             raise forms.ValidationError("失败原因包含无效字符。", code="invalid")
         return reason
 

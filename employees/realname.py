@@ -29,7 +29,6 @@ assigned to the staff member.
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -42,6 +41,7 @@ from django.utils import timezone
 
 from shanqian.errors import Conflict, Forbidden, InvalidInput, NotFound, UpstreamBusy, UpstreamFailed
 from shanqian.roles import sees_everything
+from shanqian.text import FORBIDDEN_CHARS
 
 from .models import Employee, RealnameVerification, VerifyStatus, WechatUser
 
@@ -53,7 +53,6 @@ logger = logging.getLogger("shanqian.realname")
 
 REASON_MAX_LENGTH = 256  # WechatUser.verify_reason / RealnameVerification.reason
 PROVIDER_DOWN_REASON = "实名核验服务暂时不可用，请稍后重新提交"
-_BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 
 
 @dataclass(frozen=True)
@@ -137,7 +136,7 @@ class ProviderBackend:
             return Decision(approved=True)
         if result == "fail":
             reason = body.get("reason") if isinstance(body.get("reason"), str) else ""
-            reason = _BAD_TEXT.sub("", reason).strip()[:REASON_MAX_LENGTH]
+            reason = FORBIDDEN_CHARS.sub("", reason).strip()[:REASON_MAX_LENGTH]
             return Decision(approved=False, reason=reason or "身份信息核验未通过")
         raise UpstreamFailed("实名核验服务返回了无法识别的结果")
 
@@ -252,7 +251,7 @@ def realname_decide(
             raise InvalidInput(errors={"reason": ["请填写实名失败原因（用户可见）。"]})
         if len(reason) > REASON_MAX_LENGTH:
             raise InvalidInput(errors={"reason": [f"失败原因不能超过 {REASON_MAX_LENGTH} 个字符。"]})
-        if _BAD_TEXT.search(reason):
+        if FORBIDDEN_CHARS.search(reason):
             raise InvalidInput(errors={"reason": ["失败原因包含无效字符。"]})
     else:
         reason = ""

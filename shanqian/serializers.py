@@ -10,12 +10,11 @@ Serializer building blocks shared by every app.
 """
 
 import json
-import re
 
 from django.db import models
 from rest_framework import serializers
 
-_FORBIDDEN_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+from .text import FORBIDDEN_CHARS
 
 
 class TextField(serializers.CharField):
@@ -31,7 +30,7 @@ class TextField(serializers.CharField):
         if isinstance(data, bool) or not isinstance(data, (str, int, float)):
             self.fail("invalid")
         value = super().to_internal_value(data)
-        if _FORBIDDEN_CHARS.search(value):
+        if FORBIDDEN_CHARS.search(value):
             self.fail("bad_chars")
         return value
 

@@ -5,23 +5,22 @@ everything on the locked row (contract of the company and enabled, entry-date
 window, salary, reason length) and stay the authority.
 """
 
-import re
 from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from contracts.models import Contract, EnabledStatus
+from shanqian.text import FORBIDDEN_CHARS
 
 from .services import NOTE_MAX_LENGTH, REASON_MAX_LENGTH, clean_entry_date, clean_salary
 
 # A typo guard, not a business rule: a monthly wage above this is a slip of the keyboard.
 SALARY_SANE_MAX = Decimal("1000000.00")
-_BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 
 
 def _no_control_characters(value: str) -> None:
-    if _BAD_TEXT.search(value or ""):
+    if FORBIDDEN_CHARS.search(value or ""):
         raise ValidationError("包含无效字符。", code="invalid")
 
 

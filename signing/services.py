@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -47,6 +46,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shanqian.errors import InvalidInput, NotFound
+from shanqian.text import FORBIDDEN_CHARS
 
 from .errors import NotYourApplication, RealnameRequired, TransitionNotAllowed
 from .models import SignApplication, SignEvent, SignStatus
@@ -97,7 +97,6 @@ ENTRY_DATE_MAX_FUTURE_DAYS = 365
 SALARY_MAX_INTEGER_DIGITS = 13
 REASON_MAX_LENGTH = 256  # sign_apply.reason varchar(256)
 NOTE_MAX_LENGTH = 512  # SignEvent.note
-_BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
 
 
 def can_move(application: SignApplication, move: str) -> bool:
@@ -238,7 +237,7 @@ def _clean_text(value, *, field: str, label: str, max_length: int, required: boo
         raise InvalidInput(errors={field: [f"请填写{label}。"]})
     if len(value) > max_length:
         raise InvalidInput(errors={field: [f"{label}不能超过 {max_length} 个字符。"]})
-    if _BAD_TEXT.search(value):
+    if FORBIDDEN_CHARS.search(value):
         raise InvalidInput(errors={field: [f"{label}包含无效字符。"]})
     return value
 
