@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from shanqian.admin_tools import ReadOnlyAdminMixin
+
 from .models import Dictionary, Region
 
 
@@ -15,7 +17,7 @@ class DictionaryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Loaded by ``manage.py seed_dictionaries`` from the national data; read-only here."""
 
     list_display = ("id", "name", "level", "parent")
@@ -25,12 +27,3 @@ class RegionAdmin(admin.ModelAdmin):
     ordering = ("id",)
     list_per_page = 100
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

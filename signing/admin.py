@@ -180,20 +180,11 @@ class HandlerFilter(admin.SimpleListFilter):
 # --- inlines -----------------------------------------------------------------------------------------
 
 
-class ReadOnlyInlineMixin:
+class ReadOnlyInlineMixin(ReadOnlyAdminMixin):
     extra = 0
     max_num = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class SignEventInline(ReadOnlyInlineMixin, admin.TabularInline):
@@ -263,7 +254,7 @@ def _employee_age(employee) -> int:
 
 
 @admin.register(SignApplication)
-class SignApplicationAdmin(admin.ModelAdmin):
+class SignApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display_links = ("employee_name",)
     list_filter = ("status", "company", HandlerFilter, ("apply_time", admin.DateFieldListFilter))
     list_select_related = ("em", "company", "ad_user")
@@ -330,16 +321,7 @@ class SignApplicationAdmin(admin.ModelAdmin):
         "document_panel",
     )
 
-    # --- permissions: view, review; never add, edit or delete -------------------------------------
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # --- permissions: view, review; never add, edit or delete (ReadOnlyAdminMixin) ------------------
 
     def has_review_permission(self, request, obj=None):
         opts = self.opts
