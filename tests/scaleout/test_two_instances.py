@@ -1,6 +1,6 @@
 """
 Scale-out: two app instances (separate gunicorn processes, one worker each) share one
-PostgreSQL database (``sq_scaleout``), one Redis (DB 14) and one S3-compatible bucket (moto's
+PostgreSQL database (``<test db name>_scaleout``), one Redis (DB 14) and one S3-compatible bucket (moto's
 standalone server), and nothing an instance keeps for itself changes an answer:
 
 * the per-phone SMS limit: a code sent through A makes B refuse the phone (42900);
@@ -42,7 +42,6 @@ from tests.support.servers import (
 pytestmark = pytest.mark.multiprocess
 
 BASE_DIR = Path(settings.BASE_DIR)
-DB_NAME = "sq_scaleout"
 BUCKET = "shanqian-scaleout"
 PLATFORM = {"X-platform-code": "demo"}
 
@@ -55,11 +54,12 @@ def cluster(tmp_path_factory):
 
     db = postgres_or_skip()
     redis_url = redis_url_or_skip(db_number=14)
+    db_name = f"{db['NAME']}_scaleout"  # one per test database, so parallel runs do not collide
     tmp = tmp_path_factory.mktemp("scaleout")
     processes = []
     with admin_connection(db) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{db_name}"')
     redis.Redis.from_url(redis_url).flushdb()
     try:
         moto_url, moto = start_moto(tmp)
@@ -74,7 +74,7 @@ def cluster(tmp_path_factory):
         s3.create_bucket(Bucket=BUCKET)
         wechat = fake_wechat_server()
         password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-        url = f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{DB_NAME}"
+        url = f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db_name}"
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REDIS_", "DATABASE_"))},
             "DJANGO_SETTINGS_MODULE": "shanqian.settings",
@@ -131,7 +131,7 @@ def cluster(tmp_path_factory):
     finally:
         stop(processes)
         with admin_connection(db) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
         redis.Redis.from_url(redis_url).flushdb()
 
 
