@@ -84,7 +84,7 @@ def start_gunicorn(env: dict, log: Path, workers: int = 1) -> tuple[str, subproc
 
 
 def start_moto(tmp: Path) -> tuple[str, subprocess.Popen]:
-    pytest.importorskip("moto.server", reason="moto[server] is not installed (pip install -r requirements.txt)")
+    pytest.importorskip("moto.server", reason="moto[server] is not installed (pip install -r requirements-dev.txt)")
     port = free_port()
     log = tmp / "moto.log"
     process = subprocess.Popen(
