@@ -290,6 +290,29 @@ SIGNING_KEY_PATH = env.str("SIGNING_KEY_PATH", default=str(VAR_DIR / "signing" /
 SIGNING_KEY_PASSPHRASE = env.str("SIGNING_KEY_PASSPHRASE", default="")
 PDF_CJK_FONT = env.str("PDF_CJK_FONT", default="")
 
+# --- Personal information (SPEC §13): field encryption, consent, retention ----------------------
+# AES-256-GCM keys for ID numbers and ID-card photos at rest (shanqian.fieldcrypt): "<id>:<base64 32 bytes>",
+# comma-separated, the first current. The blind index (uniqueness, exact search) has its own key.
+# The development keys below are public, so they exist only under DEBUG (the system check refuses them
+# otherwise); production refuses to start without real ones.
+_DEV_FIELD_ENCRYPTION_KEYS = "dev:VnxzVP6rqZiHKb2GpbMCHzaD/SPiASc8FTciyLrt9Ko="
+_DEV_FIELD_BLIND_INDEX_KEY = "kU8lPXkOfrDQJZ2+ILJdDiY7c7kC/GBF4BnsnDiOAVU="
+FIELD_ENCRYPTION_KEYS = env.str("FIELD_ENCRYPTION_KEYS", default="")
+FIELD_BLIND_INDEX_KEY = env.str("FIELD_BLIND_INDEX_KEY", default="")
+if not FIELD_ENCRYPTION_KEYS or not FIELD_BLIND_INDEX_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS 或 FIELD_BLIND_INDEX_KEY 未设置：生产模式（DJANGO_DEBUG=0）必须提供字段加密密钥"
+            "（生成：python3 -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())'）。"
+        )
+    FIELD_ENCRYPTION_KEYS = FIELD_ENCRYPTION_KEYS or _DEV_FIELD_ENCRYPTION_KEYS
+    FIELD_BLIND_INDEX_KEY = FIELD_BLIND_INDEX_KEY or _DEV_FIELD_BLIND_INDEX_KEY
+# Rows per transaction of manage.py reencrypt_fields.
+FIELD_REENCRYPT_BATCH = env.int("FIELD_REENCRYPT_BATCH", default=1000)
+# Days after an application ended 已驳回/已取消 (and no contract) before the applicant's resume,
+# uploads and verification data are purged (purge_expired, SPEC §13).
+APPLICANT_RETENTION_DAYS = env.int("APPLICANT_RETENTION_DAYS", default=180)
+
 # Benchmarks only: exposes a bare JsonResponse view as the framework ceiling.
 BENCH_CEILING_VIEW = env.bool("BENCH_CEILING_VIEW", default=False)
 

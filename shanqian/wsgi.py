@@ -14,3 +14,8 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanqian.settings")
 
 application = get_wsgi_application()
+
+# gunicorn runs no system checks: refuse to serve when the field-encryption keys cannot open the data.
+from shanqian.fieldcrypt_checks import raise_on_errors  # noqa: E402
+
+raise_on_errors()
