@@ -7,6 +7,11 @@ A stored file is reached only through a signed, expiring link:
   while the token is fresh;
 * S3-compatible storage (django-storages) → the storage's own presigned URL.
 
+Files encrypted at rest (``shanqian.encrypted_storage``) always take the
+``/files/<token>`` route, on S3 too (a presigned link would serve ciphertext):
+pass ``encrypted=True``. ``private_file`` reads through ``EncryptedStorage``,
+which decrypts an encrypted file and passes any other file through unchanged.
+
 ``file_name_from_url`` turns one of our links back into the storage name
 (whatever its age) so the resume can accept an upload by URL and then check
 who owns it.
@@ -20,6 +25,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse
 from django.urls import reverse
 
+from .encrypted_storage import encrypted_storage
 from .errors import Code
 from .exceptions import error_response
 
@@ -37,10 +43,13 @@ def _is_s3() -> bool:
     return settings.STORAGE_BACKEND == "s3"
 
 
-def signed_file_url(name: str, *, request=None, ttl: int | None = None) -> str:
-    """A link to the stored file ``name`` that works for ``ttl`` seconds (default UPLOAD_URL_TTL)."""
+def signed_file_url(name: str, *, request=None, ttl: int | None = None, encrypted: bool = False) -> str:
+    """
+    A link to the stored file ``name`` that works for ``ttl`` seconds (default UPLOAD_URL_TTL).
+    ``encrypted``: the file is stored through ``EncryptedStorage`` and must be decrypted by us.
+    """
     ttl = ttl or settings.UPLOAD_URL_TTL
-    if _is_s3():
+    if _is_s3() and not encrypted:
         return default_storage.url(name, parameters=None, expire=ttl)
     token = signing.dumps({"n": name, "t": ttl}, salt=_SALT, compress=True)
     path = reverse("private-file", args=[token])
@@ -52,20 +61,20 @@ def file_name_from_url(url: str) -> str | None:
     if not isinstance(url, str) or len(url) > 2048:
         return None
     path = urlsplit(url.strip()).path
+    prefix = reverse("private-file", args=["x"])[:-1]
+    if path.startswith(prefix):
+        token = path[len(prefix) :].rstrip("/")
+        try:
+            return signing.loads(token, salt=_SALT)["n"]
+        except (signing.BadSignature, KeyError, TypeError, ValueError):
+            return None
     if _is_s3():
         bucket = default_storage.bucket_name
         key = unquote(path).lstrip("/")
         if key.startswith(f"{bucket}/"):
             key = key[len(bucket) + 1 :]
         return key or None
-    prefix = reverse("private-file", args=["x"])[:-1]
-    if not path.startswith(prefix):
-        return None
-    token = path[len(prefix) :].rstrip("/")
-    try:
-        return signing.loads(token, salt=_SALT)["n"]
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        return None
+    return None
 
 
 def private_file(request, token: str):
@@ -81,8 +90,9 @@ def private_file(request, token: str):
     if not default_storage.exists(name):
         return error_response(Code.NOT_FOUND, "文件不存在")
     extension = name.rsplit(".", 1)[-1].lower()
+    # Decrypted here, and only here, on its way out (plain files pass through unchanged).
     response = FileResponse(
-        default_storage.open(name, "rb"), content_type=CONTENT_TYPES.get(extension, "application/octet-stream")
+        encrypted_storage.open(name, "rb"), content_type=CONTENT_TYPES.get(extension, "application/octet-stream")
     )
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
