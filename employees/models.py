@@ -9,6 +9,7 @@ tokens, SMS codes) are stored only as SHA-256 digests.
 import uuid
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 
 
@@ -322,3 +323,84 @@ class RealnameVerification(models.Model):
 
     def __str__(self):
         return f"{self.real_name} {self.get_status_display()}"
+
+
+# --- personal-information consent (SPEC §13) ------------------------------------------------------
+
+
+class ConsentScope(models.TextChoices):
+    """What a consent covers. ``sensitive_pi`` is PIPL art. 29's separate consent."""
+
+    PRIVACY_POLICY = "privacy_policy", "个人信息处理规则"
+    SENSITIVE_PI = "sensitive_pi", "敏感个人信息处理（单独同意）"
+
+
+class ConsentPolicy(models.Model):
+    """
+    One version of a platform's rules text for one scope. A draft (no ``published_at``) may be
+    edited; once published the text is fixed — people consented to exactly these words — and a
+    change is a new version, which asks everyone again.
+    """
+
+    platform = models.ForeignKey(
+        "shanqian.Platform", verbose_name="平台", on_delete=models.PROTECT, related_name="consent_policies"
+    )
+    scope = models.CharField("授权范围", max_length=24, choices=ConsentScope.choices)
+    version = models.CharField(
+        "版本",
+        max_length=32,
+        validators=[
+            RegexValidator(r"^[0-9A-Za-z][0-9A-Za-z._-]*$", "版本只能由字母、数字、点、- 和 _ 组成（如 2026.12）。")
+        ],
+    )
+    title = models.CharField("标题", max_length=64)
+    body = models.TextField("规则全文")
+    url = models.URLField("外部链接", max_length=255, blank=True, help_text="留空则使用本系统提供的规则页面。")
+    published_at = models.DateTimeField("发布时间", null=True, blank=True)
+    body_sha256 = models.CharField("全文 SHA-256", max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "个人信息处理规则"
+        verbose_name_plural = "个人信息处理规则"
+        ordering = ["platform", "scope", "-published_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["platform", "scope", "version"], name="consent_policy_version"),
+        ]
+        indexes = [models.Index(fields=["platform", "scope", "published_at"], name="consent_policy_current")]
+
+    def __str__(self):
+        return f"{self.title}（{self.get_scope_display()} v{self.version}）"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class Consent(models.Model):
+    """A person's consent to one exact policy version, with when, from where, and its withdrawal."""
+
+    user = models.ForeignKey(WechatUser, verbose_name="用户", on_delete=models.CASCADE, related_name="consents")
+    policy = models.ForeignKey(ConsentPolicy, verbose_name="规则版本", on_delete=models.PROTECT, related_name="+")
+    scope = models.CharField("授权范围", max_length=24, choices=ConsentScope.choices)
+    version = models.CharField("版本", max_length=32)
+    given_at = models.DateTimeField("同意时间")
+    ip = models.GenericIPAddressField("同意 IP", null=True, blank=True)
+    user_agent = models.CharField("同意 User-Agent", max_length=512, blank=True)
+    withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
+    withdrawn_ip = models.GenericIPAddressField("撤回 IP", null=True, blank=True)
+    withdrawn_user_agent = models.CharField("撤回 User-Agent", max_length=512, blank=True)
+
+    class Meta:
+        verbose_name = "个人信息授权记录"
+        verbose_name_plural = "个人信息授权记录"
+        ordering = ["-given_at", "-id"]
+        indexes = [models.Index(fields=["user", "scope", "withdrawn_at"], name="consent_user_scope")]
+
+    def __str__(self):
+        return f"{self.get_scope_display()} v{self.version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.withdrawn_at is None

@@ -1,6 +1,6 @@
 from shanqian.routing import api_path
 
-from . import views
+from . import consent_views, views
 
 urlpatterns = [
     # --- identity ---
@@ -12,4 +12,7 @@ urlpatterns = [
     api_path("employee", views.EmployeeView.as_view(), name="employee"),
     # --- real-name ---
     api_path("realname", views.RealnameView.as_view(), name="realname"),
+    # --- personal-information consent (SPEC §13) ---
+    api_path("consents", consent_views.ConsentsView.as_view(), name="consents"),
+    api_path(r"consents/(?P<scope>[^/]+)", consent_views.ConsentWithdrawView.as_view(), name="consent-withdraw"),
 ]

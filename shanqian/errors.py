@@ -19,6 +19,7 @@ class Code(IntEnum):
     UNAUTHENTICATED = 40100
     FORBIDDEN = 40300
     PLATFORM_UNKNOWN = 40301
+    CONSENT_REQUIRED = 40302
     NOT_FOUND = 40400
     METHOD_NOT_ALLOWED = 40500
     CONFLICT = 40900
@@ -40,6 +41,7 @@ CODE_HTTP = {
     Code.UNAUTHENTICATED: (http.HTTP_401_UNAUTHORIZED, "登录已失效，请重新登录"),
     Code.FORBIDDEN: (http.HTTP_403_FORBIDDEN, "没有权限执行此操作"),
     Code.PLATFORM_UNKNOWN: (http.HTTP_403_FORBIDDEN, "平台不存在或已停用"),
+    Code.CONSENT_REQUIRED: (http.HTTP_403_FORBIDDEN, "请先阅读并同意《个人信息处理规则》"),
     Code.NOT_FOUND: (http.HTTP_404_NOT_FOUND, "请求的资源不存在"),
     Code.METHOD_NOT_ALLOWED: (http.HTTP_405_METHOD_NOT_ALLOWED, "不支持该请求方法"),
     Code.CONFLICT: (http.HTTP_409_CONFLICT, "当前状态不允许此操作"),
@@ -88,6 +90,12 @@ class Forbidden(ApiError):
 
 class Conflict(ApiError):
     code = Code.CONFLICT
+
+
+class ConsentRequired(ApiError):
+    """The current personal-information consent is missing (SPEC §13)."""
+
+    code = Code.CONSENT_REQUIRED
 
 
 class CaptchaInvalid(ApiError):

@@ -8,12 +8,21 @@ from decimal import Decimal
 import factory
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from PIL import Image
 
 from contracts.models import Company, Contract, WorkPosition
 from dictionaries.models import Dictionary, Region
 from employees.idcard import make_id_number
-from employees.models import Employee, EmployeeEducation, Upload, WechatUser, WorkExperience
+from employees.models import (
+    ConsentPolicy,
+    ConsentScope,
+    Employee,
+    EmployeeEducation,
+    Upload,
+    WechatUser,
+    WorkExperience,
+)
 from shanqian.models import AdminUser, Platform
 from shanqian.roles import HANDLER_GROUP
 from signing.models import SignApplication, SignStatus
@@ -203,3 +212,27 @@ class SignApplicationFactory(factory.django.DjangoModelFactory):
     work_pos = "岗位A"
     status = SignStatus.APPLIED
     salary = Decimal("0.00")
+
+
+class ConsentPolicyFactory(factory.django.DjangoModelFactory):
+    """A published policy (``published_at=None`` for a draft)."""
+
+    class Meta:
+        model = ConsentPolicy
+
+    platform = factory.SubFactory(PlatformFactory)
+    scope = ConsentScope.SENSITIVE_PI
+    version = factory.Sequence(lambda n: f"1.{n}")
+    title = factory.LazyAttribute(lambda o: ConsentScope(o.scope).label)
+    body = factory.LazyAttribute(lambda o: f"{ConsentScope(o.scope).label} 第 {o.version} 版全文。")
+    published_at = factory.LazyFunction(timezone.now)
+    body_sha256 = factory.LazyAttribute(lambda o: hashlib.sha256(o.body.encode()).hexdigest() if o.published_at else "")
+
+
+def give_consents(user, scopes=tuple(ConsentScope)) -> list:
+    """``user`` consents to the current policy of each scope (the platform's default texts if it has none)."""
+    from employees.consent import consent_give, policies_current, policy_ensure_defaults
+
+    policy_ensure_defaults(platform=user.platform)
+    current = policies_current(platform_id=user.platform_id)
+    return [consent_give(user=user, scope=scope, version=current[scope].version) for scope in scopes]
