@@ -11,8 +11,6 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from employees.consent_views import policy_text
-
 from . import views
 from .routing import api_path
 from .storage import private_file
@@ -43,7 +41,7 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     re_path(r"^api/?$", views.api_not_found),
     re_path(r"^files/(?P<token>[A-Za-z0-9_:.\-]+)/?$", private_file, name="private-file"),
-    path("policies/<int:pk>", policy_text, name="consent-policy-text"),
+    path("policies/", include("employees.policy_urls")),
 ]
 
 handler404 = "shanqian.views.page_not_found"
