@@ -3,11 +3,14 @@ Reads for the mini-program's pickers: enabled companies and position names.
 
 The company list is read on every resume form, so it is kept in the shared cache
 (``COMPANIES_CACHE_TTL``); saving or deleting a company clears it after commit
-(``contracts.signals``), and the short TTL bounds what a bulk ``update()`` leaves stale.
+(``contracts.signals``), and the short TTL bounds what a bulk ``update()`` leaves stale. When the shared cache is
+unreachable the list is read from the database.
 """
 
 from django.core.cache import cache
 from django.db.models import Min
+
+from shanqian.cache import CacheUnavailable
 
 from .models import Company, EnabledStatus, WorkPosition
 
@@ -15,13 +18,23 @@ COMPANIES_CACHE_KEY = "contracts:companies_enabled"
 COMPANIES_CACHE_TTL = 60
 
 
+def _companies_rows() -> list[dict]:
+    return list(
+        Company.objects.filter(status=EnabledStatus.ENABLED).order_by("sort", "id").values("id", "company_name")
+    )
+
+
 def companies_enabled() -> list[dict]:
-    companies = cache.get(COMPANIES_CACHE_KEY)
+    try:
+        companies = cache.get(COMPANIES_CACHE_KEY)
+    except CacheUnavailable:
+        return _companies_rows()
     if companies is None:
-        companies = list(
-            Company.objects.filter(status=EnabledStatus.ENABLED).order_by("sort", "id").values("id", "company_name")
-        )
-        cache.set(COMPANIES_CACHE_KEY, companies, COMPANIES_CACHE_TTL)
+        companies = _companies_rows()
+        try:
+            cache.set(COMPANIES_CACHE_KEY, companies, COMPANIES_CACHE_TTL)
+        except CacheUnavailable:
+            pass
     return companies
 
 

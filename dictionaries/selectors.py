@@ -14,6 +14,10 @@ Caches are keyed by a generation token: a change bumps the generation
 (``dictionary_cache_clear`` / ``region_cache_clear``, called by the signals in
 ``dictionaries.signals`` and by the bulk loaders), so every instance sees it at once
 and a read racing a write can only fill a key of the old generation.
+
+When the shared cache is unreachable, reads come straight from the database (nothing is
+cached meanwhile); the invalidations still raise ``CacheUnavailable`` (503), since an edit whose
+generation bump was lost would be served stale once the cache is back.
 """
 
 import uuid
@@ -21,6 +25,8 @@ import uuid
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
+
+from shanqian.cache import CacheUnavailable
 
 from .models import Dictionary, Region
 
@@ -56,18 +62,29 @@ def region_cache_clear() -> None:
 # --- Dictionaries -----------------------------------------------------------------------
 
 
+def _dictionary_rows() -> dict[str, list[tuple[str, str, bool]]]:
+    table = {}
+    rows = Dictionary.objects.order_by("dict_item", "sort", "id").values_list(
+        "dict_item", "dict_key", "dict_value", "enabled"
+    )
+    for item, dict_key, dict_value, enabled in rows:
+        table.setdefault(item, []).append((dict_key, dict_value, enabled))
+    return table
+
+
 def _dictionary_table() -> dict[str, list[tuple[str, str, bool]]]:
     """Every dictionary at once: ~100 rows, so one cache entry beats one per item."""
-    key = f"{_DICTIONARIES}:{_generation(_DICTIONARIES)}:table"
-    table = cache.get(key)
+    try:
+        key = f"{_DICTIONARIES}:{_generation(_DICTIONARIES)}:table"
+        table = cache.get(key)
+    except CacheUnavailable:
+        return _dictionary_rows()
     if table is None:
-        table = {}
-        rows = Dictionary.objects.order_by("dict_item", "sort", "id").values_list(
-            "dict_item", "dict_key", "dict_value", "enabled"
-        )
-        for item, dict_key, dict_value, enabled in rows:
-            table.setdefault(item, []).append((dict_key, dict_value, enabled))
-        cache.set(key, table, CACHE_TTL)
+        table = _dictionary_rows()
+        try:
+            cache.set(key, table, CACHE_TTL)
+        except CacheUnavailable:
+            pass
     return table
 
 
@@ -100,19 +117,31 @@ def dict_value(dict_item: str, dict_key: str) -> str | None:
 # --- Regions ------------------------------------------------------------------------------
 
 
+def _region_rows(parent_id: int | None) -> list[dict] | None:
+    if parent_id is None:
+        return list(Region.objects.filter(parent__isnull=True).order_by("id").values("id", "name"))
+    children = list(Region.objects.filter(parent_id=parent_id).order_by("id").values("id", "name"))
+    if not children and not Region.objects.filter(id=parent_id).exists():
+        return None
+    return children
+
+
 def region_children(parent_id: int | None) -> list[dict] | None:
-    key = f"{_REGIONS}:{_generation(_REGIONS)}:children:{'root' if parent_id is None else parent_id}"
-    cached = cache.get(key)
+    try:
+        key = f"{_REGIONS}:{_generation(_REGIONS)}:children:{'root' if parent_id is None else parent_id}"
+        cached = cache.get(key)
+    except CacheUnavailable:
+        return _region_rows(parent_id)
     if cached is not None:
         return None if cached == _MISSING else cached
-    if parent_id is None:
-        children = list(Region.objects.filter(parent__isnull=True).order_by("id").values("id", "name"))
-    else:
-        children = list(Region.objects.filter(parent_id=parent_id).order_by("id").values("id", "name"))
-        if not children and not Region.objects.filter(id=parent_id).exists():
+    children = _region_rows(parent_id)
+    try:
+        if children is None:
             cache.set(key, _MISSING, MISSING_TTL)
-            return None
-    cache.set(key, children, CACHE_TTL)
+        else:
+            cache.set(key, children, CACHE_TTL)
+    except CacheUnavailable:
+        pass
     return children
 
 

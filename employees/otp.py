@@ -23,6 +23,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from shanqian.errors import SmsCodeInvalid
@@ -65,17 +66,27 @@ def sms_code_check(*, phone: str, purpose: SmsPurpose | str, code) -> SmsCode:
     )
     if row is None:
         raise SmsCodeInvalid("短信验证码已失效，请重新获取")
-    if row.failed_tries >= settings.SMS_CODE_MAX_TRIES:
+    limit = settings.SMS_CODE_MAX_TRIES
+    # Every answer first claims a try with a conditional increment in the database
+    # (``UPDATE … SET failed_tries = failed_tries + 1 WHERE failed_tries < limit``), so parallel
+    # guesses can never push the counter past the limit, and no guess is even compared once the
+    # tries are used up: 60 parallel guesses against 5 tries get at most 5 comparisons that count
+    # (issue 15, finding 3; SPEC §8). A right answer gives its claim back when it is spent
+    # (``sms_code_consume``); if the caller's write fails, that answer cost one try.
+    claimed = SmsCode.objects.filter(pk=row.pk, failed_tries__lt=limit).update(failed_tries=F("failed_tries") + 1)
+    if not claimed:
         raise SmsCodeInvalid("验证码错误次数过多，请重新获取")
-    if not hmac.compare_digest(row.code_hash, hash_code(phone=phone, purpose=purpose, code=code)):
-        SmsCode.objects.filter(pk=row.pk).update(failed_tries=F("failed_tries") + 1)
-        left = settings.SMS_CODE_MAX_TRIES - row.failed_tries - 1
-        raise SmsCodeInvalid(f"短信验证码错误，还可尝试 {left} 次" if left > 0 else "验证码错误次数过多，请重新获取")
-    return row
+    if hmac.compare_digest(row.code_hash, hash_code(phone=phone, purpose=purpose, code=code)):
+        return row
+    tries = SmsCode.objects.filter(pk=row.pk).values_list("failed_tries", flat=True).first()
+    left = limit - (limit if tries is None else tries)
+    raise SmsCodeInvalid(f"短信验证码错误，还可尝试 {left} 次" if left > 0 else "验证码错误次数过多，请重新获取")
 
 
 def sms_code_consume(row: SmsCode) -> None:
     """Spend a checked code inside the caller's transaction; refuses a code spent meanwhile."""
-    spent = SmsCode.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=timezone.now())
+    spent = SmsCode.objects.filter(pk=row.pk, used_at__isnull=True).update(
+        used_at=timezone.now(), failed_tries=Greatest(F("failed_tries") - 1, 0)
+    )
     if not spent:
         raise SmsCodeInvalid("短信验证码已被使用，请重新获取")

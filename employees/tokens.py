@@ -14,6 +14,12 @@ Revocation takes effect at once on every instance: ``revoke_tokens`` (and a
 deleted token row) overwrites the cache entry with a tombstone, and readers
 fill the cache only with ``cache.add``, so a reader that looked the token up
 just before the revocation cannot put the live entry back.
+
+Redis outage (issue 15): resolving reads the database when the cache is unreachable (the
+database is the truth; nothing is cached meanwhile). Revoking *needs* the cache — a tombstone
+that could not be written would let an instance keep serving a cached live entry after Redis
+comes back — so ``revoke_tokens`` raises ``CacheUnavailable`` (503) and its database change
+rolls back with it.
 """
 
 import hashlib
@@ -26,6 +32,8 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.utils import timezone
+
+from shanqian.cache import CacheUnavailable
 
 from .models import SessionToken, WechatUser
 
@@ -69,11 +77,17 @@ def resolve_token(raw: str, *, platform) -> SessionToken | None:
         return None
     token_digest, now = digest(raw), timezone.now()
     ttl = settings.TOKEN_CACHE_TTL
-    entry = cache.get(_key(token_digest)) if ttl else None
+    try:
+        entry = cache.get(_key(token_digest)) if ttl else None
+    except CacheUnavailable:
+        entry, ttl = None, 0
     if entry is None:
         entry = _lookup(token_digest, now)
         if ttl:
-            cache.add(_key(token_digest), entry, ttl)
+            try:
+                cache.add(_key(token_digest), entry, ttl)
+            except CacheUnavailable:
+                pass
     if entry == _MISSING:
         return None
     token_id, user_id, platform_id, expires = entry
@@ -97,7 +111,15 @@ def forget_tokens(digests) -> None:
     # Longer than any entry a reader may still add; only known-dead digests are written.
     ttl = 2 * settings.TOKEN_CACHE_TTL
     cache.set_many(tombstones, ttl)
-    transaction.on_commit(lambda: cache.set_many(tombstones, ttl))
+    transaction.on_commit(lambda: _tombstone_again(tombstones, ttl))
+
+
+def _tombstone_again(tombstones: dict, ttl: int) -> None:
+    # After the commit nothing can be rolled back: the first write above already holds.
+    try:
+        cache.set_many(tombstones, ttl)
+    except CacheUnavailable:
+        pass
 
 
 def revoke_tokens(queryset) -> int:

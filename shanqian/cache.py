@@ -1,15 +1,83 @@
 """
-The Redis cache backend: Django's own, minus one cost on the hot path.
+The Redis cache backend: Django's own, minus one cost on the hot path, plus an honest outage.
 
-Django's ``RedisCacheClient.get_client`` builds a new ``redis.Redis`` object on every
+Reuse: Django's ``RedisCacheClient.get_client`` builds a new ``redis.Redis`` object on every
 cache call, and each build copies redis-py's ~170 response callbacks. With three or four
 cache reads per API request (platform, token, reference data) that was measurable in the
 benchmarks (docs/benchmarks.md). A ``redis.Redis`` over a connection pool is thread-safe
 and the pool reconnects after a fork, so one client per pool is kept and reused.
+
+Outage (issue 15, finding 6): every cache call that cannot reach Redis raises
+``CacheUnavailable`` — a domain error, 503/50300 "服务繁忙，请稍后重试" in the envelope — instead
+of redis-py's ``ConnectionError``/``TimeoutError`` (a 500). Socket connect and read timeouts
+come from ``REDIS_SOCKET_TIMEOUT`` (well under a second, settings), and after a failure the
+process stops calling Redis for ``REDIS_RETRY_AFTER`` seconds (a small circuit breaker), so a
+frozen Redis costs one timeout per process per interval, not one per cache call. Callers that
+can answer without the cache (reference reads: platform, dictionaries, tokens) catch
+``CacheUnavailable`` and read the database; callers that need it (limits, locks, the WeChat
+access token) let it through, so **no limit fails open**.
+
+``incr_window(key, ttl)`` is the one atomic counter primitive for rate limits: INCR and, on the
+first hit, EXPIRE in one round trip (a fixed window of ``ttl`` seconds); see ``shanqian.throttling``.
 """
 
+import functools
+import pickle
+import threading
+import time
+
+from django.conf import settings
+from django.core.cache.backends.locmem import LocMemCache as DjangoLocMemCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from .errors import UpstreamBusy
+
+BUSY_MESSAGE = "服务繁忙，请稍后重试"
+
+
+class CacheUnavailable(UpstreamBusy):
+    """The shared cache (Redis) cannot be reached: 503/50300."""
+
+    def __init__(self, msg: str | None = None):
+        super().__init__(msg or BUSY_MESSAGE)
+
+
+class _Breaker:
+    """Per-process: once Redis failed, fail fast until ``REDIS_RETRY_AFTER`` seconds have passed."""
+
+    def __init__(self):
+        self.open_until = 0.0
+        self._lock = threading.Lock()
+
+    def check(self):
+        if time.monotonic() < self.open_until:
+            raise CacheUnavailable()
+
+    def trip(self):
+        with self._lock:
+            self.open_until = time.monotonic() + settings.REDIS_RETRY_AFTER
+
+    def reset(self):
+        self.open_until = 0.0
+
+
+breaker = _Breaker()
+
+
+def _guarded(method):
+    @functools.wraps(method)
+    def call(*args, **kwargs):
+        breaker.check()
+        try:
+            return method(*args, **kwargs)
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            breaker.trip()
+            raise CacheUnavailable() from None
+
+    return call
 
 
 class ReusingRedisCacheClient(RedisCacheClient):
@@ -24,8 +92,52 @@ class ReusingRedisCacheClient(RedisCacheClient):
             client = self._clients[id(pool)] = self._client(connection_pool=pool)
         return client
 
+    def incr_window(self, key, ttl: int) -> int:
+        client = self.get_client(key, write=True)
+        pipe = client.pipeline(transaction=True)
+        pipe.incr(key)
+        pipe.expire(key, ttl, nx=True)
+        count, _ = pipe.execute()
+        return int(count)
+
+    def ping(self) -> bool:
+        return bool(self.get_client(write=True).ping())
+
+
+_CALLS = ("add", "get", "set", "touch", "delete", "get_many", "has_key", "incr", "set_many", "delete_many", "clear")
+for _name in (*_CALLS, "incr_window", "ping"):
+    setattr(ReusingRedisCacheClient, _name, _guarded(getattr(ReusingRedisCacheClient, _name)))
+
 
 class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
+
+    def incr_window(self, key, ttl: int, version=None) -> int:
+        """Count one hit in ``key``'s window of ``ttl`` seconds (started by its first hit); atomic."""
+        return self._cache.incr_window(self.make_and_validate_key(key, version=version), ttl)
+
+    def ping(self) -> bool:
+        return self._cache.ping()
+
+
+class LocMemCache(DjangoLocMemCache):
+    """The embedded default, with the same counter primitive (atomic within the one process it serves)."""
+
+    def incr_window(self, key, ttl: int, version=None) -> int:
+        key = self.make_and_validate_key(key, version=version)
+        with self._lock:
+            if self._has_expired(key):
+                self._delete(key)
+            if key in self._cache:
+                count = pickle.loads(self._cache[key]) + 1
+                self._cache[key] = pickle.dumps(count, self.pickle_protocol)
+                self._cache.move_to_end(key, last=False)
+            else:
+                count = 1
+                self._set(key, pickle.dumps(count, self.pickle_protocol), ttl)
+        return count
+
+    def ping(self) -> bool:
+        return True

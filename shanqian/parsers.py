@@ -7,8 +7,16 @@ shape whatever the content type: ``employee_edu[0][school]=…`` becomes
 keys become lists. Arrays sent as a JSON string are decoded by the serializer
 field (``shanqian.serializers.FormArrayListSerializer``), which knows the
 field is an array. Anything else (XML…) has no parser: 415/41500.
+
+Depth is bounded before anything walks the data: a form key may carry at most
+``MAX_FORM_DEPTH`` brackets (the resume needs two: ``employee_edu[0][school]``)
+and a JSON document may nest at most ``MAX_JSON_DEPTH`` containers. Deeper input
+is 400/40000 with a Chinese message, so no input reaches a ``RecursionError``
+(the nesting below is walked without recursion, and the JSON depth is measured
+on the raw text before ``json`` recurses into it).
 """
 
+import io
 import re
 
 from django.http import QueryDict
@@ -17,6 +25,8 @@ from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
 MAX_INDEX = 200
+MAX_FORM_DEPTH = 4
+MAX_JSON_DEPTH = 32
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _PART = re.compile(r"\[([^\[\]]*)\]")
 
@@ -37,15 +47,33 @@ class FormData(dict):
         super().update(other, **kwargs)
 
 
-def _listify(node):
-    if isinstance(node, dict):
-        node = {k: _listify(v) for k, v in node.items()}
-        if node and all(k.isdigit() for k in node):
-            indexes = sorted(node, key=int)
-            if int(indexes[-1]) > MAX_INDEX:
-                raise ParseError("数组元素过多")
-            return [node[i] for i in indexes]
+def _as_list(node: dict):
+    """``{"0": a, "1": b}`` → ``[a, b]``; any other dict unchanged."""
+    if node and all(k.isdigit() for k in node):
+        indexes = sorted(node, key=int)
+        if int(indexes[-1]) > MAX_INDEX:
+            raise ParseError("数组元素过多")
+        return [node[i] for i in indexes]
     return node
+
+
+def _listify(root: dict):
+    """Turn every all-digit-keyed dict into a list, children first, without recursion."""
+    # Post-order over an explicit stack: (parent, key, node, children done?).
+    stack = [(None, None, root, False)]
+    result = root
+    while stack:
+        parent, key, node, done = stack.pop()
+        if not done:
+            stack.append((parent, key, node, True))
+            stack.extend((node, k, v, False) for k, v in node.items() if isinstance(v, dict))
+            continue
+        converted = _as_list(node)
+        if parent is None:
+            result = converted
+        else:
+            parent[key] = converted
+    return result
 
 
 def nest_form(querydict) -> dict:
@@ -58,6 +86,8 @@ def nest_form(querydict) -> dict:
             raise ParseError(f"无法解析的字段名：{key[:40]}")
         name, suffix = match.groups()
         parts = [name, *_PART.findall(suffix)]
+        if len(parts) - 1 > MAX_FORM_DEPTH:
+            raise ParseError(f"字段 {name[:40]} 的嵌套层级过深（最多 {MAX_FORM_DEPTH} 层）")
         if parts[-1] == "":
             parts.pop()
             value = values
@@ -75,12 +105,41 @@ def nest_form(querydict) -> dict:
     return FormData(_listify(root))
 
 
+def json_depth(text: bytes) -> int:
+    """The deepest container nesting of a JSON text, counted without parsing (brackets inside strings skipped)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_JSON_DEPTH:
+                    return deepest
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
+
+
 class JSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
+        body = stream.read() if stream is not None else b""
+        if json_depth(body) > MAX_JSON_DEPTH:
+            # A few kilobytes of "[[[[…" would exhaust the stack of Python's json module, and a
+            # depth just under the interpreter's limit would exhaust whatever walks the data next.
+            raise ParseError(f"请求体 JSON 嵌套过深（最多 {MAX_JSON_DEPTH} 层）")
         try:
-            return super().parse(stream, media_type, parser_context)
+            return super().parse(io.BytesIO(body), media_type, parser_context)
         except RecursionError:
-            # A few kilobytes of "[[[[…" exhaust the stack of Python's json module.
             raise ParseError("请求体 JSON 嵌套过深") from None
 
 

@@ -11,6 +11,9 @@ Two layers:
   disabled (or given a new secret) in the back office stops working everywhere within that bound. Only
   enabled platforms are memoised (a flood of unknown codes cannot grow it, and a new platform is
   found at once); the memo holds at most ``_MEMO_MAX`` codes and hands out a fresh copy each time.
+
+When the shared cache is unreachable the lookup reads the database (the source of truth) and
+writes nothing to the cache, so every request keeps its platform through a Redis outage.
 """
 
 import time
@@ -20,6 +23,7 @@ from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
+from .cache import CacheUnavailable
 from .models import Platform
 
 _CACHE_TTL = 300
@@ -49,13 +53,19 @@ def get_enabled_platform(code: str) -> Platform | None:
 
 
 def _shared_lookup(code: str) -> Platform | None:
-    cached = cache.get(_key(code))
+    try:
+        cached = cache.get(_key(code))
+    except CacheUnavailable:
+        return Platform.objects.filter(code=code, enabled=True).first()
     if cached == _MISSING:
         return None
     if cached is not None:
         return cached
     platform = Platform.objects.filter(code=code, enabled=True).first()
-    cache.set(_key(code), platform if platform is not None else _MISSING, _CACHE_TTL)
+    try:
+        cache.set(_key(code), platform if platform is not None else _MISSING, _CACHE_TTL)
+    except CacheUnavailable:
+        pass
     return platform
 
 

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "shanqian.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "shanqian.middleware.ApiClientMiddleware",
@@ -60,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost, so its process_exception answers an outage before anything turns it into a 500.
+    "shanqian.faults.OutageMiddleware",
 ]
 
 ROOT_URLCONF = "shanqian.urls"
@@ -95,6 +98,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
     DATABASES["default"]["OPTIONS"].setdefault("init_command", "SET sql_mode='STRICT_TRANS_TABLES'")
     DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A persistent connection killed under us (failover, pg_terminate_backend) is noticed before the
+# next request uses it, instead of failing that request (issue 15, finding 7).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=True)
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=0 if DEBUG else 60))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -103,16 +109,25 @@ AUTH_USER_MODEL = "shanqian.AdminUser"
 # --- Cache --------------------------------------------------------------------
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# An unreachable or frozen Redis must cost a fraction of a second, never a worker for 5–10 s
+# (shanqian.cache: timeouts, then fail fast for REDIS_RETRY_AFTER seconds; 503/50300).
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.25)
+REDIS_RETRY_AFTER = env.float("REDIS_RETRY_AFTER", default=0.5)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "shanqian.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="shanqian"),
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+                "health_check_interval": 0,
+            },
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shanqian"}}
+    CACHES = {"default": {"BACKEND": "shanqian.cache.LocMemCache", "LOCATION": "shanqian"}}
 
 # --- Auth, i18n ------------------------------------------------------------------
 
@@ -194,7 +209,7 @@ REST_FRAMEWORK = {
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "shanqian.renderers.LenientContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "shanqian.pagination.EnvelopePagination",
     "PAGE_SIZE": 10,
-    "EXCEPTION_HANDLER": "shanqian.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "shanqian.faults.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
@@ -320,7 +335,7 @@ BENCH_CEILING_VIEW = env.bool("BENCH_CEILING_VIEW", default=False)
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
@@ -329,11 +344,19 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# Every log record, traceback included, is cut to this many characters (shanqian.logs).
+LOG_MAX_RECORD_CHARS = env.int("LOG_MAX_RECORD_CHARS", default=8000)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "shanqian.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {
+            "()": "shanqian.logs.BoundedFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},

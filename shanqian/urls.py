@@ -36,6 +36,7 @@ api_patterns.append(re_path(r"", views.api_not_found))
 urlpatterns = [
     path("", views.home),
     path("healthz", views.healthz),
+    path("readyz", views.readyz),
     *bench_patterns,
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
