@@ -7,6 +7,8 @@ The company list is read on every resume form, so it is kept in the shared cache
 unreachable the list is read from the database.
 """
 
+import contextlib
+
 from django.core.cache import cache
 from django.db.models import Min
 
@@ -31,10 +33,8 @@ def companies_enabled() -> list[dict]:
         return _companies_rows()
     if companies is None:
         companies = _companies_rows()
-        try:
+        with contextlib.suppress(CacheUnavailable):
             cache.set(COMPANIES_CACHE_KEY, companies, COMPANIES_CACHE_TTL)
-        except CacheUnavailable:
-            pass
     return companies
 
 

@@ -20,6 +20,7 @@ cached meanwhile); the invalidations still raise ``CacheUnavailable`` (503), sin
 generation bump was lost would be served stale once the cache is back.
 """
 
+import contextlib
 import uuid
 
 from django.core.cache import cache
@@ -81,10 +82,8 @@ def _dictionary_table() -> dict[str, list[tuple[str, str, bool]]]:
         return _dictionary_rows()
     if table is None:
         table = _dictionary_rows()
-        try:
+        with contextlib.suppress(CacheUnavailable):
             cache.set(key, table, CACHE_TTL)
-        except CacheUnavailable:
-            pass
     return table
 
 

@@ -22,6 +22,7 @@ comes back — so ``revoke_tokens`` raises ``CacheUnavailable`` (503) and its da
 rolls back with it.
 """
 
+import contextlib
 import hashlib
 import secrets
 from datetime import UTC, datetime
@@ -84,10 +85,8 @@ def resolve_token(raw: str, *, platform) -> SessionToken | None:
     if entry is None:
         entry = _lookup(token_digest, now)
         if ttl:
-            try:
+            with contextlib.suppress(CacheUnavailable):
                 cache.add(_key(token_digest), entry, ttl)
-            except CacheUnavailable:
-                pass
     if entry == _MISSING:
         return None
     token_id, user_id, platform_id, expires = entry
@@ -116,10 +115,8 @@ def forget_tokens(digests) -> None:
 
 def _tombstone_again(tombstones: dict, ttl: int) -> None:
     # After the commit nothing can be rolled back: the first write above already holds.
-    try:
+    with contextlib.suppress(CacheUnavailable):
         cache.set_many(tombstones, ttl)
-    except CacheUnavailable:
-        pass
 
 
 def revoke_tokens(queryset) -> int:

@@ -131,7 +131,7 @@ class LocMemCache(DjangoLocMemCache):
             if self._has_expired(key):
                 self._delete(key)
             if key in self._cache:
-                count = pickle.loads(self._cache[key]) + 1
+                count = pickle.loads(self._cache[key]) + 1  # noqa: S301 (our own counter, never client data)
                 self._cache[key] = pickle.dumps(count, self.pickle_protocol)
                 self._cache.move_to_end(key, last=False)
             else:

@@ -16,6 +16,7 @@ When the shared cache is unreachable the lookup reads the database (the source o
 writes nothing to the cache, so every request keeps its platform through a Redis outage.
 """
 
+import contextlib
 import time
 
 from django.conf import settings
@@ -62,10 +63,8 @@ def _shared_lookup(code: str) -> Platform | None:
     if cached is not None:
         return cached
     platform = Platform.objects.filter(code=code, enabled=True).first()
-    try:
+    with contextlib.suppress(CacheUnavailable):
         cache.set(_key(code), platform if platform is not None else _MISSING, _CACHE_TTL)
-    except CacheUnavailable:
-        pass
     return platform
 
 

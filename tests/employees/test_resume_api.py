@@ -88,7 +88,8 @@ def test_post_query_count_does_not_grow_with_rows(user_api, world, django_assert
     dict_keys("Nation")  # and the cached dictionary table (no query once warm)
 
     # token+user, resume exists?, regions, 2 photos, position+company, handler, ID number free?, SMS code
-    # and the atomic claim of one try (issue 15, finding 3); then begin, lock user, resume exists?, 3 inserts, consume code, application, event, commit
+    # and the atomic claim of one try (issue 15, finding 3);
+    # then begin, lock user, resume exists?, 3 inserts, consume code, application, event, commit
     # (a savepoint and its release inside the test's transaction).
     with django_assert_max_num_queries(20):
         response = user_api.post(URL, payload, format="json")

@@ -42,7 +42,7 @@ def post_retrying(url: str, **kwargs):
     """
     for attempt in range(20):
         try:
-            return requests.post(url, **kwargs)
+            return requests.post(url, timeout=kwargs.pop("timeout", 60), **kwargs)
         except requests.ConnectionError:
             if attempt == 19:
                 raise
