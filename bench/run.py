@@ -33,6 +33,9 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
+
+import field_encryption  # noqa: E402  (bench/field_encryption.py, beside this script)
+
 WRK_DIR = BASE_DIR / "bench" / "wrk"
 DOC = BASE_DIR / "docs" / "benchmarks.md"
 
@@ -460,6 +463,8 @@ Result: **{"met" if mem["max_growth_mb"] <= MEMORY_BUDGET_MB else "MISSED"}** (l
 ## Notes
 
 {chr(10).join(f"* {n}" for n in notes) if notes else "* none"}
+
+{field_encryption.section()}
 
 ## Command
 
