@@ -350,9 +350,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "shanqian.logs.RequestIdFilter"}},
+    # Bounded records (shanqian.logs) with phones, ID numbers and bearer links masked in every
+    # finished line (SPEC §13; shanqian.log_redaction).
     "formatters": {
         "plain": {
-            "()": "shanqian.logs.BoundedFormatter",
+            "()": "shanqian.log_redaction.RedactingFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
         }
     },
@@ -360,6 +362,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.request": {"level": "ERROR"},
+        # runserver's request lines (admin search terms in query strings, /files/ links) go through the same formatter.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # urllib3 logs request lines at DEBUG, and code2Session carries the app secret in its query.
         "urllib3": {"level": "WARNING"},
     },
