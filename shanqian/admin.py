@@ -1,10 +1,12 @@
-"""Back-office accounts (管理员) and mini-program platforms."""
+"""Back-office accounts (管理员), mini-program platforms and the personal-data access records."""
 
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from .models import AdminUser, Platform
+from .admin_tools import ReadOnlyAdminMixin
+from .models import AdminUser, PersonalDataAccess, Platform
+from .roles import sees_everything
 
 
 @admin.register(AdminUser)
@@ -51,3 +53,35 @@ class PlatformAdmin(admin.ModelAdmin):
     @admin.display(description="已配置 AppSecret", boolean=True)
     def has_secret(self, obj):
         return bool(obj.wechat_secret)
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """个人信息访问记录: read-only, and only for superusers (SPEC §13)."""
+
+    list_display = ("accessed_at", "staff", "action", "target_repr", "fields", "rows", "ip")
+    list_filter = ("action", "target_type", ("accessed_at", admin.DateFieldListFilter), "staff")
+    list_select_related = ("staff",)
+    search_fields = ("=staff__username", "=target_id")
+    search_help_text = "输入后台账号用户名或对象编号精确查找。"
+    ordering = ("-accessed_at", "-id")
+    fields = (
+        "accessed_at",
+        "staff",
+        "action",
+        "target_type",
+        "target_id",
+        "target_repr",
+        "fields",
+        "rows",
+        "path",
+        "ip",
+        "user_agent",
+    )
+    readonly_fields = fields
+
+    def has_module_permission(self, request):
+        return sees_everything(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return sees_everything(request.user)
