@@ -12,13 +12,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shanqian.authentication import TokenAuthentication
 from shanqian.errors import ApiError, Code, NotFound
 from shanqian.parsers import MultiPartParser
 from shanqian.throttling import CaptchaThrottle, LoginThrottle, UploadThrottle
 
 from . import selectors, services
 from . import serializers as s
+from .authentication import TokenAuthentication
 from .models import SmsPurpose
 from .realname import realname_submit
 from .serializers import ResumeInSerializer, ResumeOutSerializer

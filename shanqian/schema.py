@@ -6,22 +6,7 @@ of SPEC §3 are listed; ``X-platform-code`` (and ``X-auth-token`` where the
 view needs it) are declared as header parameters.
 """
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
-
 from .errors import CODE_HTTP, Code
-
-
-class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "shanqian.authentication.TokenAuthentication"
-    name = "sessionToken"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "X-auth-token",
-            "description": "登录接口返回的 session_token；缺少、无效或过期为 40100",
-        }
 
 
 def _envelope(data_schema: dict) -> dict:

@@ -204,7 +204,7 @@ REST_FRAMEWORK = {
         "shanqian.parsers.FormParser",
         "shanqian.parsers.MultiPartParser",
     ],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["shanqian.authentication.TokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["employees.authentication.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "shanqian.renderers.LenientContentNegotiation",
     "DEFAULT_PAGINATION_CLASS": "shanqian.pagination.EnvelopePagination",
