@@ -26,10 +26,11 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import Http404, HttpResponseRedirect
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from shanqian.admin_site import StartPanel
 from shanqian.admin_tools import (
     ActionPage,
     ActionRow,
@@ -758,3 +759,22 @@ class RealnameVerificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.action(description="实名失败", permissions=["decide"])
     def fail_selected(self, request, queryset):
         return self._decide_action(request, queryset, "fail", "fail_selected")
+
+
+# --- the start page ----------------------------------------------------------------------------------
+
+
+def realname_queue_panel(request, site) -> StartPanel | None:
+    """How many verifications wait (实名中) among those this user may see, linking to the queue."""
+    user = request.user
+    if not user.has_perm("employees.view_realnameverification"):
+        return None
+    try:
+        url = reverse("admin:employees_realnameverification_changelist", current_app=site.name)
+    except NoReverseMatch:
+        return None
+    count = verifications_visible_to(staff=user).filter(status=VerifyStatus.VERIFYING).count()
+    return StartPanel("admin/employees/start_panel.html", {"count": count, "url": url})
+
+
+admin.site.add_start_panel(realname_queue_panel)

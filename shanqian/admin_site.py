@@ -1,17 +1,26 @@
 """
 The back office's admin site: 秒云达 1.0 后台.
 
-The start page (``index``) puts a work board above the app list: applications by
-status, applied today and overall, each count linking to the filtered list
-(``?status__exact=1`` and, for today, ``&apply_time__gte=…&apply_time__lt=…``, the
-same parameters as the list's 申请时间 → 今天 filter), plus the real-name queue.
-A handler sees the counts of their own applications (the selectors scope them).
+The start page (``index``) puts a work board above the app list. The site knows no
+app: each app contributes its part from its ``admin.py`` with
+``admin.site.add_start_panel(panel)``, where ``panel(request, site)`` returns a
+``StartPanel`` (a template include and its context) or None when the user has
+nothing to see there (no permission, say). Panels show in the order they were
+added, which is the order of INSTALLED_APPS (admin modules are discovered in it).
 """
 
-from urllib.parse import urlencode
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.contrib import admin
-from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class StartPanel:
+    template: str
+    context: dict = field(default_factory=dict)
 
 
 class ShanqianAdminSite(admin.AdminSite):
@@ -22,53 +31,18 @@ class ShanqianAdminSite(admin.AdminSite):
     # "/" is the API's docs, not something HR staff should land on from the admin header.
     site_url = None
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._start_panels: list[Callable[..., StartPanel | None]] = []
+
+    def add_start_panel(self, panel: Callable[..., StartPanel | None]):
+        """Show ``panel(request, site)`` on the start page; returns ``panel`` (usable as a decorator)."""
+        self._start_panels.append(panel)
+        return panel
+
+    def start_panels(self, request) -> list[StartPanel]:
+        return [shown for shown in (panel(request, self) for panel in self._start_panels) if shown is not None]
+
     def index(self, request, extra_context=None):
-        context = {**self.dashboard_context(request), **(extra_context or {})}
+        context = {"start_panels": self.start_panels(request), **(extra_context or {})}
         return super().index(request, context)
-
-    def dashboard_context(self, request) -> dict:
-        from employees.models import VerifyStatus
-        from employees.realname import verifications_visible_to
-        from signing.models import SignStatus
-        from signing.selectors import application_dashboard
-
-        context = {}
-        user = request.user
-        if user.has_perm("signing.view_signapplication"):
-            try:
-                changelist = reverse("admin:signing_signapplication_changelist", current_app=self.name)
-            except NoReverseMatch:  # the signing admin is not registered on this site
-                return context
-            board = application_dashboard(staff=user)
-            start, end = board["today_range"]
-            today = {"apply_time__gte": str(start), "apply_time__lt": str(end)}
-            rows = [
-                {
-                    "label": status.label,
-                    "status": status.value,
-                    "today": board["today"][status.value],
-                    "total": board["total"][status.value],
-                    "today_url": f"{changelist}?{urlencode({'status__exact': status.value, **today})}",
-                    "total_url": f"{changelist}?{urlencode({'status__exact': status.value})}",
-                    "waiting": status in (SignStatus.APPLIED, SignStatus.AWAITING_SIGNATURE),
-                }
-                for status in SignStatus
-            ]
-            context["dashboard"] = {
-                "rows": rows,
-                "today_all": board["today_all"],
-                "total_all": board["total_all"],
-                "today_url": f"{changelist}?{urlencode(today)}",
-                "total_url": changelist,
-                "date": start.date(),
-            }
-        if user.has_perm("employees.view_realnameverification"):
-            try:
-                queue_url = reverse("admin:employees_realnameverification_changelist", current_app=self.name)
-            except NoReverseMatch:
-                return context
-            context["realname_queue"] = {
-                "count": verifications_visible_to(staff=user).filter(status=VerifyStatus.VERIFYING).count(),
-                "url": queue_url,
-            }
-        return context

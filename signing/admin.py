@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
@@ -30,7 +31,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponseRedirect
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -39,6 +40,7 @@ from employees.idcard import IdNumberError, parse_id_number
 from employees.masking import mask_id_number, mask_phone
 from employees.models import EmployeeEducation, WorkExperience
 from employees.uploads import upload_url
+from shanqian.admin_site import StartPanel
 from shanqian.admin_tools import (
     ActionPage,
     ActionRow,
@@ -61,7 +63,7 @@ from .admin_forms import ApproveForm, CancelForm, RejectForm, SignOfflineForm
 from .admin_verify import verify_document_urls
 from .export import CONTENT_TYPE, applications_xlsx, export_filename
 from .models import SignApplication, SignedDocument, SignEvent, SignStatus
-from .selectors import WORK_QUEUE_ORDERING, applications_visible_to
+from .selectors import WORK_QUEUE_ORDERING, application_dashboard, applications_visible_to
 
 PHONE_QUERY = re.compile(r"^1[3-9]\d{9}$")
 ID_NUMBER_QUERY = re.compile(r"^\d{17}[\dXx]$")
@@ -831,3 +833,46 @@ class SignedDocumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return format_html(
             '<a href="{}" target="_blank" rel="noopener">下载 PDF</a>', signed_file_url(document.file.name)
         )
+
+
+# --- the start page ----------------------------------------------------------------------------------
+
+
+def applications_board(request, site) -> StartPanel | None:
+    """Applications by status, applied today and overall, each count a link to the filtered list."""
+    user = request.user
+    if not user.has_perm("signing.view_signapplication"):
+        return None
+    try:
+        changelist = reverse("admin:signing_signapplication_changelist", current_app=site.name)
+    except NoReverseMatch:  # the signing admin is not registered on this site
+        return None
+    board = application_dashboard(staff=user)
+    start, end = board["today_range"]
+    today = {"apply_time__gte": str(start), "apply_time__lt": str(end)}
+    rows = [
+        {
+            "label": status.label,
+            "status": status.value,
+            "today": board["today"][status.value],
+            "total": board["total"][status.value],
+            "today_url": f"{changelist}?{urlencode({'status__exact': status.value, **today})}",
+            "total_url": f"{changelist}?{urlencode({'status__exact': status.value})}",
+            "waiting": status in (SignStatus.APPLIED, SignStatus.AWAITING_SIGNATURE),
+        }
+        for status in SignStatus
+    ]
+    return StartPanel(
+        "admin/signing/start_panel.html",
+        {
+            "rows": rows,
+            "today_all": board["today_all"],
+            "total_all": board["total_all"],
+            "today_url": f"{changelist}?{urlencode(today)}",
+            "total_url": changelist,
+            "date": start.date(),
+        },
+    )
+
+
+admin.site.add_start_panel(applications_board)
