@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "contracts",
     "employees",
     "signing",
+    "demo",
 ]
 
 MIDDLEWARE = [

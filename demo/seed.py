@@ -17,9 +17,8 @@ from django.db import transaction
 
 from contracts.models import Company, Contract, EnabledStatus, WorkPosition
 from contracts.services import contract_save_file
-
-from .models import Platform
-from .roles import ensure_handler_group
+from shanqian.models import Platform
+from shanqian.roles import ensure_handler_group
 
 DEMO_PLATFORM_CODE = "demo"
 DEMO_PLATFORM_NAME = "演示小程序"
