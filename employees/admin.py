@@ -34,16 +34,23 @@ from shanqian.admin_site import StartPanel
 from shanqian.admin_tools import (
     ActionPage,
     ActionRow,
+    Photo,
     ReadOnlyAdminMixin,
     error_text,
     is_confirmation,
+    local_time,
+    masked,
     perform_each,
+    personal_columns,
+    photos_html,
     render_action_form,
     report_unavailable,
     selected_ids_are_valid,
+    status_badge,
+    table_html,
 )
 from shanqian.errors import ApiError, InvalidInput
-from shanqian.roles import masks_personal_data, sees_everything
+from shanqian.roles import sees_everything
 from shanqian.text import FORBIDDEN_CHARS
 
 from .idcard import IdNumberError, parse_id_number
@@ -191,7 +198,7 @@ class UploadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def preview(self, obj):
         url = upload_url(obj)
         return format_html(
-            '<a href="{}" target="_blank" rel="noopener"><img src="{}" style="max-height:240px"></a>', url, url
+            '<a href="{}" target="_blank" rel="noopener"><img src="{}" class="sq-preview"></a>', url, url
         )
 
 
@@ -205,39 +212,20 @@ class SmsCodeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = ("masked_phone", "purpose", "created_at", "expires_at", "failed_tries", "used_at", "sent", "ip")
     readonly_fields = fields
 
-    @admin.display(description="手机号")
-    def masked_phone(self, obj):
-        return mask_phone(obj.phone)
+    masked_phone = masked("phone", mask_phone, description="手机号")
 
 
 PHONE_QUERY = re.compile(r"^1[3-9]\d{9}$")
 ID_NUMBER_QUERY = re.compile(r"^\d{17}[\dXx]$")
 
 
-def _local(dt) -> str:
-    return f"{timezone.localtime(dt):%Y-%m-%d %H:%M}" if dt else "-"
-
-
-def _photo(upload, label: str, *, height: int):
-    if upload is None:
-        return format_html('<span class="sq-no-photo">{}未上传</span>', label)
-    url = upload_url(upload)
-    return format_html(
-        '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="身份证{}" class="sq-id-card" '
-        'style="max-height:{}px;max-width:{}px;border:1px solid #ccc;border-radius:4px;margin-right:6px"></a>',
-        url,
-        url,
-        label,
-        height,
-        height * 16 // 10,
-    )
-
-
-def id_card_photos(front, back, *, height: int = 220):
-    return format_html(
-        '<span style="white-space:nowrap">{}{}</span>',
-        _photo(front, "正面", height=height),
-        _photo(back, "反面", height=height),
+def id_card_photos(front, back, *, thumbnails: bool = False):
+    return photos_html(
+        [
+            Photo(f"身份证{side}", upload_url(upload) if upload is not None else "")
+            for side, upload in (("正面", front), ("反面", back))
+        ],
+        thumbnails=thumbnails,
     )
 
 
@@ -355,16 +343,11 @@ class EmployeeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return super().get_search_results(request, queryset, search_term)
 
     def get_list_display(self, request):
-        personal = ("masked_phone", "masked_id_number") if masks_personal_data(request.user) else ("phone", "id_number")
+        personal = personal_columns(request, full=("phone", "id_number"), masked=("masked_phone", "masked_id_number"))
         return ("real_name", *personal, "gender", "age_now", "verify_status", "created_at")
 
-    @admin.display(description="手机号")
-    def masked_phone(self, employee):
-        return mask_phone(employee.phone)
-
-    @admin.display(description="身份证号")
-    def masked_id_number(self, employee):
-        return mask_id_number(employee.id_number)
+    masked_phone = masked("phone", mask_phone, description="手机号")
+    masked_id_number = masked("id_number", mask_id_number, description="身份证号")
 
     @admin.display(description="年龄")
     def age_now(self, employee):
@@ -406,7 +389,7 @@ class EmployeeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="签约申请")
     def applications_table(self, employee):
-        from signing.admin import status_badge, table_html
+        from signing.admin import application_badge
 
         rows = [
             (
@@ -418,8 +401,8 @@ class EmployeeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 app.company,
                 app.work_pos,
                 app.ad_user,
-                status_badge(app.status, app.get_status_display()),
-                _local(app.apply_time),
+                application_badge(app),
+                local_time(app.apply_time),
             )
             for app in employee.applications.all()
         ]
@@ -430,6 +413,7 @@ class EmployeeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 BACKEND_LABELS = {"manual": "人工审核", "provider": "核验服务"}
+VERIFY_TONES = {VerifyStatus.VERIFYING: "waiting", VerifyStatus.VERIFIED: "done", VerifyStatus.FAILED: "refused"}
 
 
 class RealnameStatusFilter(admin.SimpleListFilter):
@@ -571,13 +555,11 @@ class RealnameVerificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return exact, False
         return super().get_search_results(request, queryset, search_term)
 
-    @admin.display(description="身份证号")
-    def masked_id_number(self, verification):
-        return mask_id_number(verification.id_number)
+    masked_id_number = masked("id_number", mask_id_number, description="身份证号")
 
     @admin.display(description="身份证照片")
     def thumbnails(self, verification):
-        return id_card_photos(verification.id_card_front, verification.id_card_back, height=60)
+        return id_card_photos(verification.id_card_front, verification.id_card_back, thumbnails=True)
 
     @admin.display(description="身份证照片")
     def photos(self, verification):
@@ -585,12 +567,10 @@ class RealnameVerificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="状态", ordering="status")
     def status_label(self, verification):
-        colors = {VerifyStatus.VERIFYING: "#b45309", VerifyStatus.VERIFIED: "#15803d", VerifyStatus.FAILED: "#b91c1c"}
-        return format_html(
-            '<span style="display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;background:{};'
-            'white-space:nowrap">{}</span>',
-            colors.get(verification.status, "#6b7280"),
+        return status_badge(
             verification.get_status_display(),
+            tone=VERIFY_TONES.get(verification.status, "closed"),
+            css_class=f"sq-verify-{verification.status}",
         )
 
     @admin.display(description="核验方式", ordering="backend")
@@ -610,6 +590,7 @@ class RealnameVerificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 {
                     "result": result,
                     "label": label,
+                    "tone": "done" if approved else "refused",
                     "url": add_preserved_filters(
                         preserved,
                         reverse(
@@ -619,7 +600,7 @@ class RealnameVerificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                         ),
                     ),
                 }
-                for result, (label, *_rest) in DECISIONS.items()
+                for result, (label, approved, *_rest) in DECISIONS.items()
             ]
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
@@ -640,8 +621,8 @@ class RealnameVerificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 cells=(
                     verification.real_name,
                     mask_id_number(verification.id_number),
-                    id_card_photos(verification.id_card_front, verification.id_card_back, height=60),
-                    _local(verification.submitted_at),
+                    id_card_photos(verification.id_card_front, verification.id_card_back, thumbnails=True),
+                    local_time(verification.submitted_at),
                 ),
                 blocked=""
                 if verification.status == VerifyStatus.VERIFYING

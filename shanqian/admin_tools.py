@@ -1,5 +1,16 @@
 """
-Shared plumbing for back-office actions that call services.
+Shared machinery of the back office (秒云达 1.0 后台), written once for every app's admin.
+
+Display (read-only fields and list columns; styles in ``shanqian/static/shanqian/admin.css``,
+never inline, so a strict Content-Security-Policy can apply):
+
+* ``status_badge(label, tone=…, css_class=…)`` — a status as a coloured pill; the app maps its
+  statuses to a tone (waiting, active, done, refused, closed).
+* ``masked(path, mask, description=…)`` — a list column showing a personal number through a mask;
+  ``personal_columns`` picks masked or full columns for the user (``shanqian.roles``).
+* ``local_time(dt)`` — ``YYYY-MM-DD HH:MM`` in the configured time zone, ``-`` for none.
+* ``table_html(headers, rows, empty=…)`` and ``photos_html(photos, thumbnails=…)`` — template
+  includes (``admin/shanqian/table.html``, ``admin/shanqian/photos.html``).
 
 Actions that change state follow ``django.contrib.admin.actions.delete_selected``:
 the first POST (from the changelist) renders ``admin/shanqian/action_form.html``
@@ -25,14 +36,74 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.html import format_html
 
 from .errors import ApiError
+from .roles import masks_personal_data
 
 MAX_NAMES = 10
 MAX_ID_LENGTH = 18
+
+# --- display -----------------------------------------------------------------------------------------
+
+TONES = frozenset({"waiting", "active", "done", "refused", "closed"})
+
+
+def status_badge(label: str, *, tone: str, css_class: str = ""):
+    """A status as a pill coloured by ``tone`` (one of ``TONES``); ``css_class`` names the status for tests and CSS."""
+    if tone not in TONES:
+        raise ValueError(f"unknown tone {tone!r}")
+    return format_html('<span class="{}" data-tone="{}">{}</span>', f"sq-status {css_class}".strip(), tone, label)
+
+
+def local_time(moment) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if moment else "-"
+
+
+def _attribute(obj, path: str):
+    for name in path.split("."):
+        obj = getattr(obj, name)
+    return obj
+
+
+def masked(path: str, mask: Callable[[str], str], *, description: str):
+    """A list column: the attribute at ``path`` (dotted from the row, e.g. ``"em.phone"``) through ``mask``."""
+
+    @admin.display(description=description)
+    def column(modeladmin, obj):
+        return mask(_attribute(obj, path) or "")
+
+    return column
+
+
+def personal_columns(request, *, full: Sequence[str], masked: Sequence[str]) -> tuple[str, ...]:
+    """The full personal-number columns for a user who sees everything, the masked ones for everybody else."""
+    return tuple(masked if masks_personal_data(request.user) else full)
+
+
+def table_html(headers: Sequence[str], rows: Sequence[Sequence], *, empty: str):
+    if not rows:
+        return empty
+    return render_to_string("admin/shanqian/table.html", {"headers": headers, "rows": rows})
+
+
+@dataclass(frozen=True)
+class Photo:
+    caption: str
+    url: str = ""  # empty: not uploaded
+
+
+def photos_html(photos: Sequence[Photo], *, thumbnails: bool = False):
+    """Each photo with its caption, linking to the full image; a missing one reads "<caption>未上传"."""
+    return render_to_string("admin/shanqian/photos.html", {"photos": photos, "thumbnails": thumbnails})
+
+
+# --- actions -----------------------------------------------------------------------------------------
 
 
 def error_text(exc: ApiError) -> str:

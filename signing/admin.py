@@ -33,7 +33,7 @@ from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 
 from dictionaries.selectors import dict_value
 from employees.idcard import IdNumberError, parse_id_number
@@ -44,13 +44,20 @@ from shanqian.admin_site import StartPanel
 from shanqian.admin_tools import (
     ActionPage,
     ActionRow,
+    Photo,
     ReadOnlyAdminMixin,
     error_text,
     is_confirmation,
+    local_time,
+    masked,
     perform_each,
+    personal_columns,
+    photos_html,
     render_action_form,
     report_unavailable,
     selected_ids_are_valid,
+    status_badge,
+    table_html,
 )
 from shanqian.client import client_context
 from shanqian.errors import ApiError, InvalidInput
@@ -68,31 +75,25 @@ from .selectors import WORK_QUEUE_ORDERING, application_dashboard, applications_
 PHONE_QUERY = re.compile(r"^1[3-9]\d{9}$")
 ID_NUMBER_QUERY = re.compile(r"^\d{17}[\dXx]$")
 
-STATUS_COLORS = {
-    SignStatus.APPLIED: "#b45309",
-    SignStatus.AWAITING_SIGNATURE: "#1d4ed8",
-    SignStatus.SIGNED: "#15803d",
-    SignStatus.REJECTED: "#b91c1c",
-    SignStatus.CANCELLED: "#6b7280",
+STATUS_TONES = {
+    SignStatus.APPLIED: "waiting",
+    SignStatus.AWAITING_SIGNATURE: "active",
+    SignStatus.SIGNED: "done",
+    SignStatus.REJECTED: "refused",
+    SignStatus.CANCELLED: "closed",
 }
 
 
-def status_badge(status: int, label: str):
-    return format_html(
-        '<span class="sq-status sq-status-{}" style="display:inline-block;padding:1px 8px;border-radius:10px;'
-        'color:#fff;background:{};white-space:nowrap">{}</span>',
-        status,
-        STATUS_COLORS.get(status, "#6b7280"),
-        label,
+def application_badge(application: SignApplication):
+    return status_badge(
+        application.get_status_display(),
+        tone=STATUS_TONES.get(application.status, "closed"),
+        css_class=f"sq-status-{application.status}",
     )
 
 
 def describe(application: SignApplication) -> str:
     return f"{application.em.real_name}（#{application.pk}）"
-
-
-def _local(dt) -> str:
-    return f"{timezone.localtime(dt):%Y-%m-%d %H:%M}" if dt else "-"
 
 
 # --- the review moves ------------------------------------------------------------------------------
@@ -366,10 +367,9 @@ class SignApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # --- the list ------------------------------------------------------------------------------------
 
     def get_list_display(self, request):
-        if masks_personal_data(request.user):
-            personal = ("masked_phone", "masked_id_number")
-        else:
-            personal = ("em_phone", "em_id_number")
+        personal = personal_columns(
+            request, full=("em_phone", "em_id_number"), masked=("masked_phone", "masked_id_number")
+        )
         return (
             "employee_name",
             *personal,
@@ -392,24 +392,18 @@ class SignApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def employee_name(self, application):
         return application.em.real_name
 
-    @admin.display(description="手机号")
-    def masked_phone(self, application):
-        return mask_phone(application.em.phone)
-
-    @admin.display(description="身份证号")
-    def masked_id_number(self, application):
-        return mask_id_number(application.em.id_number)
-
+    masked_phone = masked("em.phone", mask_phone, description="手机号")
+    masked_id_number = masked("em.id_number", mask_id_number, description="身份证号")
     em_phone = _resume_field("phone", "手机号")
     em_id_number = _resume_field("id_number", "身份证号")
 
     @admin.display(description="签约状态", ordering="status")
     def status_badge(self, application):
-        return status_badge(application.status, application.get_status_display())
+        return application_badge(application)
 
     @admin.display(description="申请时间", ordering="apply_time")
     def apply_time_display(self, application):
-        return _local(application.apply_time)
+        return local_time(application.apply_time)
 
     # --- the page ------------------------------------------------------------------------------------
 
@@ -446,7 +440,13 @@ class SignApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="身份证照片")
     def id_card_photos(self, application):
-        return id_card_photos_html(application.em.id_card_front, application.em.id_card_back)
+        employee = application.em
+        return photos_html(
+            [
+                Photo(f"身份证{side}", upload_url(upload) if upload is not None else "")
+                for side, upload in (("正面", employee.id_card_front), ("反面", employee.id_card_back))
+            ]
+        )
 
     @admin.display(description="教育经历")
     def education_table(self, application):
@@ -501,7 +501,7 @@ class SignApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             signed_file_url(document.file.name),
             document.sha256,
             document.size,
-            _local(document.created_at),
+            local_time(document.created_at),
         )
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
@@ -511,6 +511,7 @@ class SignApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 {
                     "move": move,
                     "label": review.label,
+                    "tone": "refused" if review.danger else ("done" if move == "approve" else ""),
                     "url": add_preserved_filters(
                         {"preserved_filters": preserved, "opts": self.opts},
                         reverse(
@@ -558,7 +559,7 @@ class SignApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 application.company,
                 application.work_pos,
                 application.get_status_display(),
-                _local(application.apply_time),
+                local_time(application.apply_time),
             ),
             blocked=blocked_reason(application, move),
         )
@@ -713,32 +714,6 @@ class SignApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.action(description="导出 Excel", permissions=["view"])
     def export_selected(self, request, queryset):
         return self._xlsx_response(request, queryset)
-
-
-# --- shared HTML snippets ------------------------------------------------------------------------------
-
-
-def id_card_photos_html(front, back):
-    photos = [(label, upload) for label, upload in (("正面", front), ("反面", back)) if upload is not None]
-    if not photos:
-        return "未上传"
-    return format_html_join(
-        "",
-        '<figure style="display:inline-block;margin:0 16px 8px 0"><a href="{}" target="_blank" rel="noopener">'
-        '<img src="{}" alt="身份证{}" class="sq-id-card" style="max-height:220px;max-width:340px;'
-        'border:1px solid #ccc;border-radius:4px"></a><figcaption>身份证{}</figcaption></figure>',
-        ((upload_url(upload), upload_url(upload), label, label) for label, upload in photos),
-    )
-
-
-def table_html(headers, rows, *, empty: str):
-    if not rows:
-        return empty
-    head = format_html_join("", "<th>{}</th>", ((header,) for header in headers))
-    body = format_html_join(
-        "", "<tr>{}</tr>", ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows)
-    )
-    return format_html('<table class="sq-table"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', head, body)
 
 
 # --- events and documents: read-only ------------------------------------------------------------------
