@@ -21,6 +21,7 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -30,11 +31,11 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from dictionaries.selectors import dict_value
 from shanqian.admin_site import StartPanel
 from shanqian.admin_tools import (
     ActionPage,
     ActionRow,
-    Photo,
     ReadOnlyAdminMixin,
     error_text,
     is_confirmation,
@@ -42,7 +43,6 @@ from shanqian.admin_tools import (
     masked,
     perform_each,
     personal_columns,
-    photos_html,
     render_action_form,
     report_unavailable,
     selected_ids_are_valid,
@@ -53,7 +53,7 @@ from shanqian.errors import ApiError, InvalidInput
 from shanqian.roles import sees_everything
 from shanqian.text import FORBIDDEN_CHARS
 
-from .idcard import IdNumberError, parse_id_number
+from . import resume_display
 from .masking import mask_id_number, mask_phone
 from .models import (
     Employee,
@@ -67,6 +67,7 @@ from .models import (
     WorkExperience,
 )
 from .realname import REASON_MAX_LENGTH, realname_decide, verifications_visible_to
+from .resume_display import id_card_photos, resume_field
 from .tokens import revoke_tokens
 from .uploads import upload_url
 
@@ -219,16 +220,6 @@ PHONE_QUERY = re.compile(r"^1[3-9]\d{9}$")
 ID_NUMBER_QUERY = re.compile(r"^\d{17}[\dXx]$")
 
 
-def id_card_photos(front, back, *, thumbnails: bool = False):
-    return photos_html(
-        [
-            Photo(f"身份证{side}", upload_url(upload) if upload is not None else "")
-            for side, upload in (("正面", front), ("反面", back))
-        ],
-        thumbnails=thumbnails,
-    )
-
-
 def _exact_number_search(queryset, term: str, *, phone: str | None, id_number: str):
     # A whole phone or ID number is an equality lookup (index-friendly); anything else is a name search.
     term = term.strip()
@@ -255,8 +246,6 @@ class EmployeeEducationInline(ReadOnlyAdminMixin, admin.TabularInline):
 
     @admin.display(description="学历")
     def edu_type_label(self, education):
-        from dictionaries.selectors import dict_value
-
         return dict_value("Edu_Type", education.edu_type) or education.edu_type
 
 
@@ -349,39 +338,12 @@ class EmployeeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     masked_phone = masked("phone", mask_phone, description="手机号")
     masked_id_number = masked("id_number", mask_id_number, description="身份证号")
 
-    @admin.display(description="年龄")
-    def age_now(self, employee):
-        try:
-            return parse_id_number(employee.id_number).age_on(timezone.localdate())
-        except IdNumberError:
-            return employee.age
-
-    @admin.display(description="民族")
-    def nation_label(self, employee):
-        from dictionaries.selectors import dict_value
-
-        return dict_value("Nation", employee.nation) or employee.nation or "-"
-
-    @admin.display(description="与紧急联系人的关系")
-    def em_contact_relationship_label(self, employee):
-        from dictionaries.selectors import dict_value
-
-        value = employee.em_contact_relationship
-        return dict_value("Relationship", value) or value or "-"
-
-    @admin.display(description="户籍地址")
-    def acct_address(self, employee):
-        parts = (employee.acct_prc_name, employee.acct_city_name, employee.acct_coy_name, employee.acct_addr)
-        return "".join(part for part in parts if part) or "-"
-
-    @admin.display(description="现居地址")
-    def current_address(self, employee):
-        parts = (employee.province_name, employee.city_name, employee.county_name, employee.addr)
-        return "".join(part for part in parts if part) or "-"
-
-    @admin.display(description="身份证照片")
-    def photos(self, employee):
-        return id_card_photos(employee.id_card_front, employee.id_card_back)
+    age_now = resume_field("年龄", resume_display.age_now)
+    nation_label = resume_field("民族", resume_display.nation_label)
+    em_contact_relationship_label = resume_field("与紧急联系人的关系", resume_display.relationship_label)
+    acct_address = resume_field("户籍地址", resume_display.acct_address)
+    current_address = resume_field("现居地址", resume_display.current_address)
+    photos = resume_field("身份证照片", lambda e: id_card_photos(e.id_card_front, e.id_card_back))
 
     @admin.display(description="实名认证状态", ordering="user__verify_status")
     def verify_status(self, employee):
@@ -445,8 +407,6 @@ class RealnameStatusFilter(admin.SimpleListFilter):
         if value == self.ALL:
             return queryset
         if value not in {str(status.value) for status in VerifyStatus}:
-            from django.contrib.admin.options import IncorrectLookupParameters
-
             raise IncorrectLookupParameters("无效的实名状态")
         return queryset.filter(status=int(value))
 

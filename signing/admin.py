@@ -32,19 +32,25 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.urls import NoReverseMatch, path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
-from dictionaries.selectors import dict_value
-from employees.idcard import IdNumberError, parse_id_number
 from employees.masking import mask_id_number, mask_phone
 from employees.models import EmployeeEducation, WorkExperience
-from employees.uploads import upload_url
+from employees.resume_display import (
+    acct_address,
+    age_now,
+    current_address,
+    education_table,
+    emergency_contact,
+    id_card_photos,
+    nation_label,
+    resume_field,
+    work_table,
+)
 from shanqian.admin_site import StartPanel
 from shanqian.admin_tools import (
     ActionPage,
     ActionRow,
-    Photo,
     ReadOnlyAdminMixin,
     error_text,
     is_confirmation,
@@ -52,12 +58,10 @@ from shanqian.admin_tools import (
     masked,
     perform_each,
     personal_columns,
-    photos_html,
     render_action_form,
     report_unavailable,
     selected_ids_are_valid,
     status_badge,
-    table_html,
 )
 from shanqian.client import client_context
 from shanqian.errors import ApiError, InvalidInput
@@ -227,35 +231,6 @@ class SignEventInline(ReadOnlyInlineMixin, admin.TabularInline):
 # --- the application admin ---------------------------------------------------------------------------
 
 
-def _resume_field(attr: str, label: str, display: Callable | None = None):
-    @admin.display(description=label)
-    def field(self, application):
-        value = getattr(application.em, attr)
-        if display is not None:
-            value = display(application.em)
-        return value if value not in (None, "") else "-"
-
-    return field
-
-
-def _address(prefix: str, detail: str):
-    def display(employee):
-        parts = [getattr(employee, f"{prefix}{name}_name") for name in _ADDRESS_PARTS[prefix]]
-        return "".join(part for part in [*parts, getattr(employee, detail)] if part)
-
-    return display
-
-
-_ADDRESS_PARTS = {"acct_": ("prc", "city", "coy"), "": ("province", "city", "county")}
-
-
-def _employee_age(employee) -> int:
-    try:
-        return parse_id_number(employee.id_number).age_on(timezone.localdate())
-    except IdNumberError:
-        return employee.age
-
-
 @admin.register(SignApplication)
 class SignApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display_links = ("employee_name",)
@@ -394,8 +369,8 @@ class SignApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     masked_phone = masked("em.phone", mask_phone, description="手机号")
     masked_id_number = masked("em.id_number", mask_id_number, description="身份证号")
-    em_phone = _resume_field("phone", "手机号")
-    em_id_number = _resume_field("id_number", "身份证号")
+    em_phone = resume_field("手机号", "phone", through="em")
+    em_id_number = resume_field("身份证号", "id_number", through="em")
 
     @admin.display(description="签约状态", ordering="status")
     def status_badge(self, application):
@@ -416,63 +391,18 @@ class SignApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         url = reverse("admin:employees_employee_change", args=[application.em_id], current_app=self.admin_site.name)
         return format_html('<a href="{}">{}</a>（简历编号 {}）', url, application.em.real_name, application.em_id)
 
-    em_gender = _resume_field("gender", "性别", lambda e: e.get_gender_display())
-    em_age = _resume_field("age", "年龄", _employee_age)
-    em_nation = _resume_field("nation", "民族", lambda e: dict_value("Nation", e.nation) or e.nation)
-    em_marital = _resume_field("marital_sts", "婚姻状况", lambda e: e.get_marital_sts_display())
-    em_political = _resume_field("political_sts", "政治面貌", lambda e: e.get_political_sts_display())
-    em_acct_type = _resume_field("acct_type", "户口类型", lambda e: e.get_acct_type_display())
-    em_acct_address = _resume_field("acct_addr", "户籍地址", _address("acct_", "acct_addr"))
-    em_address = _resume_field("addr", "现居地址", _address("", "addr"))
-    em_contact = _resume_field(
-        "em_contact_name",
-        "紧急联系人",
-        lambda e: " ".join(
-            part
-            for part in (
-                e.em_contact_name,
-                dict_value("Relationship", e.em_contact_relationship) or e.em_contact_relationship,
-                e.em_contact_phone,
-            )
-            if part
-        ),
-    )
-
-    @admin.display(description="身份证照片")
-    def id_card_photos(self, application):
-        employee = application.em
-        return photos_html(
-            [
-                Photo(f"身份证{side}", upload_url(upload) if upload is not None else "")
-                for side, upload in (("正面", employee.id_card_front), ("反面", employee.id_card_back))
-            ]
-        )
-
-    @admin.display(description="教育经历")
-    def education_table(self, application):
-        rows = [
-            (
-                dict_value("Edu_Type", edu.edu_type) or edu.edu_type,
-                edu.school,
-                edu.major or "-",
-                f"{edu.start_date:%Y-%m} 至 {edu.end_date:%Y-%m}",
-            )
-            for edu in application.em.educations.all()
-        ]
-        return table_html(("学历", "学校", "专业", "起止时间"), rows, empty="未填写教育经历")
-
-    @admin.display(description="工作经历")
-    def work_table(self, application):
-        rows = [
-            (
-                work.company_name,
-                work.work_pos,
-                f"{work.start_date:%Y-%m} 至 {f'{work.end_date:%Y-%m}' if work.end_date else '今'}",
-                work.description or "-",
-            )
-            for work in application.em.work_exps.all()
-        ]
-        return table_html(("单位", "岗位", "起止时间", "工作描述"), rows, empty="无工作经历（首份工作）")
+    em_gender = resume_field("性别", lambda e: e.get_gender_display(), through="em")
+    em_age = resume_field("年龄", age_now, through="em")
+    em_nation = resume_field("民族", nation_label, through="em")
+    em_marital = resume_field("婚姻状况", lambda e: e.get_marital_sts_display(), through="em")
+    em_political = resume_field("政治面貌", lambda e: e.get_political_sts_display(), through="em")
+    em_acct_type = resume_field("户口类型", lambda e: e.get_acct_type_display(), through="em")
+    em_acct_address = resume_field("户籍地址", acct_address, through="em")
+    em_address = resume_field("现居地址", current_address, through="em")
+    em_contact = resume_field("紧急联系人", emergency_contact, through="em")
+    id_card_photos = resume_field("身份证照片", lambda e: id_card_photos(e.id_card_front, e.id_card_back), through="em")
+    education_table = resume_field("教育经历", education_table, through="em")
+    work_table = resume_field("工作经历", work_table, through="em")
 
     @admin.display(description="合同模板")
     def contract_link(self, application):
