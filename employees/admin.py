@@ -25,7 +25,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponseRedirect
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
@@ -54,6 +54,7 @@ from shanqian.roles import sees_everything
 from shanqian.text import FORBIDDEN_CHARS
 
 from . import resume_display
+from .assignment import applications_shown_to, handled_user_ids
 from .masking import mask_id_number, mask_phone
 from .models import (
     Employee,
@@ -304,26 +305,17 @@ class EmployeeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         queryset = super().get_queryset(request)
         if sees_everything(request.user):
             return queryset
-        from signing.models import SignApplication
-
-        assigned = SignApplication.objects.filter(em_id=OuterRef("pk"), ad_user_id=request.user.pk)
-        return queryset.filter(Exists(assigned))
+        return queryset.filter(user_id__in=handled_user_ids(request.user))
 
     def get_object(self, request, object_id, from_field=None):
-        from signing.models import SignApplication
-
-        applications = SignApplication.objects.select_related("company", "ad_user").order_by("-apply_time", "-id")
-        if not sees_everything(request.user):
-            applications = applications.filter(ad_user_id=request.user.pk)
-        queryset = (
-            self.get_queryset(request)
-            .select_related("user", "id_card_front", "id_card_back")
-            .prefetch_related(Prefetch("applications", queryset=applications))
-        )
+        queryset = self.get_queryset(request).select_related("user", "id_card_front", "id_card_back")
         try:
-            return queryset.get(pk=self.opts.pk.to_python(object_id))
+            employee = queryset.get(pk=self.opts.pk.to_python(object_id))
         except (Employee.DoesNotExist, ValueError, TypeError, forms.ValidationError):
             return None
+        # The applications section lists only what this staff member may see (the rule's one query).
+        employee.shown_applications = applications_shown_to(request.user, employee_id=employee.pk)
+        return employee
 
     def get_search_results(self, request, queryset, search_term):
         exact = _exact_number_search(queryset, search_term, phone="phone", id_number="id_number")
@@ -351,22 +343,20 @@ class EmployeeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="签约申请")
     def applications_table(self, employee):
-        from signing.admin import application_badge
-
         rows = [
             (
                 format_html(
                     '<a href="{}">#{}</a>',
-                    reverse("admin:signing_signapplication_change", args=[app.pk], current_app=self.admin_site.name),
+                    reverse(app.admin_url_name, args=[app.pk], current_app=self.admin_site.name),
                     app.pk,
                 ),
                 app.company,
                 app.work_pos,
-                app.ad_user,
-                application_badge(app),
-                local_time(app.apply_time),
+                app.handler,
+                app.status_badge,
+                local_time(app.applied_at),
             )
-            for app in employee.applications.all()
+            for app in getattr(employee, "shown_applications", [])
         ]
         return table_html(("编号", "用人单位", "岗位", "处理人", "状态", "申请时间"), rows, empty="无")
 

@@ -36,13 +36,14 @@ from typing import TYPE_CHECKING, Protocol
 import requests
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from shanqian.errors import Conflict, Forbidden, InvalidInput, NotFound, UpstreamBusy, UpstreamFailed
 from shanqian.roles import sees_everything
 from shanqian.text import FORBIDDEN_CHARS
 
+from .assignment import handled_user_ids, handles_user
 from .models import Employee, RealnameVerification, VerifyStatus, WechatUser
 
 if TYPE_CHECKING:
@@ -156,23 +157,18 @@ def get_backend(name: str | None = None) -> RealnameBackend:
 
 
 def verifications_visible_to(*, staff: AdminUser, queryset: QuerySet | None = None) -> QuerySet:
-    from signing.models import SignApplication
-
     queryset = RealnameVerification.objects.all() if queryset is None else queryset
     if sees_everything(staff):
         return queryset
-    assigned = SignApplication.objects.filter(em__user_id=OuterRef("user_id"), ad_user_id=staff.pk)
-    return queryset.filter(Exists(assigned))
+    return queryset.filter(user_id__in=handled_user_ids(staff))
 
 
 def staff_may_decide(verification: RealnameVerification, staff: AdminUser) -> bool:
-    from signing.models import SignApplication
-
     if not (staff.is_active and staff.is_staff):
         return False
     if staff.is_superuser:
         return True
-    return SignApplication.objects.filter(em__user_id=verification.user_id, ad_user_id=staff.pk).exists()
+    return handles_user(staff, verification.user_id)
 
 
 # --- services -------------------------------------------------------------------------------------------

@@ -61,7 +61,6 @@ from shanqian.admin_tools import (
     render_action_form,
     report_unavailable,
     selected_ids_are_valid,
-    status_badge,
 )
 from shanqian.client import client_context
 from shanqian.errors import ApiError, InvalidInput
@@ -72,28 +71,13 @@ from shanqian.storage import signed_file_url
 from . import services
 from .admin_forms import ApproveForm, CancelForm, RejectForm, SignOfflineForm
 from .admin_verify import verify_document_urls
+from .display import application_badge
 from .export import CONTENT_TYPE, applications_xlsx, export_filename
 from .models import SignApplication, SignedDocument, SignEvent, SignStatus
 from .selectors import WORK_QUEUE_ORDERING, application_dashboard, applications_visible_to
 
 PHONE_QUERY = re.compile(r"^1[3-9]\d{9}$")
 ID_NUMBER_QUERY = re.compile(r"^\d{17}[\dXx]$")
-
-STATUS_TONES = {
-    SignStatus.APPLIED: "waiting",
-    SignStatus.AWAITING_SIGNATURE: "active",
-    SignStatus.SIGNED: "done",
-    SignStatus.REJECTED: "refused",
-    SignStatus.CANCELLED: "closed",
-}
-
-
-def application_badge(application: SignApplication):
-    return status_badge(
-        application.get_status_display(),
-        tone=STATUS_TONES.get(application.status, "closed"),
-        css_class=f"sq-status-{application.status}",
-    )
 
 
 def describe(application: SignApplication) -> str:
