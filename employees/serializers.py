@@ -6,7 +6,7 @@ Input and output shapes of the mini-program's employee endpoints.
 Serializers check shape only (types, lengths, formats, dates, the ID number's
 own checksum); rules that need the database (dictionaries, regions, uploads,
 company/position/handler, uniqueness, SMS code, application state) live in
-``employees.services``.
+``employees.services.resume``.
 """
 
 import datetime

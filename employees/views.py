@@ -16,12 +16,13 @@ from shanqian.errors import ApiError, Code, NotFound
 from shanqian.parsers import MultiPartParser
 from shanqian.throttling import CaptchaThrottle, LoginThrottle, UploadThrottle
 
-from . import selectors, services
+from . import selectors
 from . import serializers as s
 from .authentication import TokenAuthentication
 from .models import SmsPurpose
 from .realname import realname_submit
 from .serializers import ResumeInSerializer, ResumeOutSerializer
+from .services import identity, resume
 from .uploads import upload_url
 
 CAPTCHA_COOKIE = "captcha_key"
@@ -46,7 +47,7 @@ class WeixinLoginView(APIView):
     def post(self, request):
         serializer = s.WeixinLoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = services.wechat_login(
+        result = identity.wechat_login(
             platform=request.platform,
             code=serializer.validated_data["code"],
             ip=request.client.ip,
@@ -78,7 +79,7 @@ class CaptchaView(APIView):
         tags=["登录与验证码"],
     )
     def get(self, request):
-        key = services.captcha_create()
+        key = identity.captcha_create()
         response = captcha_image(request, key)
         response[CAPTCHA_HEADER] = key
         response.set_cookie(
@@ -125,9 +126,9 @@ class VerifyCodeView(APIView):
         )
         if data["purpose"] == SmsPurpose.SIGN:
             # The endpoint is public, but a signing code goes only to the logged-in user's resume phone.
-            services.sms_sign_recipient_check(user=_token_user(request), phone=data["phone"])
-        services.captcha_check(key=key, answer=data["captcha_code"])
-        services.sms_code_send(phone=data["phone"], purpose=data["purpose"], ip=request.client.ip)
+            identity.sms_sign_recipient_check(user=_token_user(request), phone=data["phone"])
+        identity.captcha_check(key=key, answer=data["captcha_code"])
+        identity.sms_code_send(phone=data["phone"], purpose=data["purpose"], ip=request.client.ip)
         return Response({})
 
 
@@ -159,7 +160,7 @@ class ImageUploadView(APIView):
     def post(self, request):
         serializer = s.ImageUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        upload = services.upload_create(owner=request.user, file=serializer.validated_data["file"])
+        upload = identity.upload_create(owner=request.user, file=serializer.validated_data["file"])
         return Response({"url": upload_url(upload, request=request)})
 
 
@@ -182,7 +183,7 @@ class EmployeeView(APIView):
     def get(self, request):
         data = selectors.employee_resume(user=request.user, request=request)
         if data is None:
-            raise NotFound(services.RESUME_MISSING)
+            raise NotFound(resume.RESUME_MISSING)
         # Already in ResumeOutSerializer's shape (tests/employees pin the two equal); the serializer documents it.
         return Response(data)
 
@@ -195,10 +196,10 @@ class EmployeeView(APIView):
         "sms_code 错误为 422/42201；身份证号已被他人使用为 409/40900。",
     )
     def post(self, request):
-        services.employee_check_can_create(user=request.user)
+        resume.employee_check_can_create(user=request.user)
         serializer = ResumeInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.employee_create(user=request.user, data=serializer.validated_data, client=request.client)
+        resume.employee_create(user=request.user, data=serializer.validated_data, client=request.client)
         return Response(None)
 
     @extend_schema(
@@ -211,10 +212,10 @@ class EmployeeView(APIView):
         "仅在手机号变更时需要 sms_code。",
     )
     def put(self, request):
-        services.employee_check_can_update(user=request.user)
+        resume.employee_check_can_update(user=request.user)
         serializer = ResumeInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.employee_update(user=request.user, data=serializer.validated_data, client=request.client)
+        resume.employee_update(user=request.user, data=serializer.validated_data, client=request.client)
         return Response(None)
 
 

@@ -24,7 +24,7 @@ from rest_framework.test import APIClient
 
 from employees.masking import mask_id_number
 from employees.models import Employee, SmsCode, VerifyStatus, WechatUser
-from employees.services import captcha_create
+from employees.services.identity import captcha_create
 from signing import services
 from signing.models import SignApplication, SignedDocument, SignEvent
 from signing.sealing import archived_document, verify_sealed_pdf

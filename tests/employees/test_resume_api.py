@@ -594,7 +594,7 @@ def test_a_failure_inside_the_put_transaction_rolls_everything_back(user_api, wo
     def spent_meanwhile(row):
         raise SmsCodeInvalid("短信验证码已被使用，请重新获取")
 
-    monkeypatch.setattr("employees.services.sms_code_consume", spent_meanwhile)
+    monkeypatch.setattr("employees.services.resume.sms_code_consume", spent_meanwhile)
     before = row_counts()
     edu_ids = sorted(submitted.educations.values_list("id", flat=True))
     payload = resume_payload(

@@ -28,7 +28,7 @@ def client_for(platform, user):
 
 
 def test_double_submitted_post_gives_one_200_and_one_409(platform, wechat_user, world, monkeypatch):
-    slow_down(monkeypatch, "employees.services._write_rows")
+    slow_down(monkeypatch, "employees.services.resume._write_rows")
     payload = resume_payload(world, wechat_user)
     first, second = client_for(platform, wechat_user), client_for(platform, wechat_user)
 
@@ -47,7 +47,7 @@ def test_double_submitted_post_gives_one_200_and_one_409(platform, wechat_user, 
 
 
 def test_two_users_racing_for_one_id_number_one_gets_409(platform, world, monkeypatch):
-    slow_down(monkeypatch, "employees.services._write_rows")
+    slow_down(monkeypatch, "employees.services.resume._write_rows")
     number = make_id_number(sequence=321)
     users = [WechatUserFactory(platform=platform) for _ in range(2)]
     payloads = [

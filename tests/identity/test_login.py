@@ -14,9 +14,9 @@ from django.utils import timezone
 from responses import matchers
 from rest_framework.test import APIClient
 
-from employees import services
 from employees.checks import identity_gateways_check
 from employees.models import SessionToken, WechatUser
+from employees.services import identity as services
 from employees.tokens import digest
 from employees.wechat import get_wechat_client
 from shanqian.throttling import LoginThrottle

@@ -11,7 +11,7 @@ from django.utils import timezone
 from employees.captcha import ALPHABET, secure_char_challenge
 from employees.models import SessionToken, SmsCode
 from employees.otp import sms_code_create
-from employees.services import captcha_create, identity_purge
+from employees.services.identity import captcha_create, identity_purge
 from employees.tokens import issue_token
 
 pytestmark = pytest.mark.django_db

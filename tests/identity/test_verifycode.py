@@ -15,9 +15,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from employees import services
 from employees.models import SmsCode, SmsPurpose
 from employees.otp import hash_code, sms_code_check
+from employees.services import identity as services
 from shanqian.errors import RateLimited
 
 from .utils import assert_error, assert_ok, sent_sms

@@ -72,7 +72,7 @@ def test_a_limit_that_needs_redis_answers_503_and_never_fails_open(api, redis_do
 
 def test_an_sms_send_whose_lock_needs_redis_answers_503(api, redis_down, monkeypatch):
     """Finding 6: SMS answered 500; the cross-instance send lock is in Redis, so the send is refused."""
-    from employees import services
+    from employees.services import identity as services
 
     monkeypatch.setattr(services, "captcha_check", lambda **kwargs: None)
     response = api.post("/api/verifycode", {"phone": "13800138000", "captcha_code": "x", "captcha_key": "0" * 40})

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from employees.models import SmsCode, SmsPurpose
 from employees.otp import sms_code_check
-from employees.services import captcha_create
+from employees.services.identity import captcha_create
 from tests.factories import EmployeeFactory, WechatUserFactory
 from tests.identity.utils import assert_error, assert_ok, sent_sms
 

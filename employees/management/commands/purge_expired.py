@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from employees.services import identity_purge
+from employees.services.identity import identity_purge
 
 
 class Command(BaseCommand):
