@@ -2,7 +2,7 @@
 秒云达 1.0 后台: signing applications (签约申请), their audit events and sealed documents.
 
 Nobody edits an application, an event or a document by hand. Every status change
-goes through ``signing.services`` — the actions 审核通过 / 驳回 / 取消 / 线下签约, in
+goes through ``signing.services.applications`` — the actions 审核通过 / 驳回 / 取消 / 线下签约, in
 bulk from the list (the ``delete_selected`` pattern, see ``shanqian.admin_tools``)
 or one at a time from the application's page (``<id>/review/<move>/``). So
 ``has_change_permission`` is False everywhere here and the model's ``change``
@@ -68,13 +68,13 @@ from shanqian.paginators import EstimatedCountPaginator
 from shanqian.roles import handlers_queryset, masks_personal_data, sees_everything
 from shanqian.storage import signed_file_url
 
-from . import services
 from .admin_forms import ApproveForm, CancelForm, RejectForm, SignOfflineForm
 from .admin_verify import verify_document_urls
 from .display import application_badge
 from .export import CONTENT_TYPE, applications_xlsx, export_filename
 from .models import SignApplication, SignedDocument, SignEvent, SignStatus
 from .selectors import WORK_QUEUE_ORDERING, application_dashboard, applications_visible_to
+from .services import applications as services
 
 PHONE_QUERY = re.compile(r"^1[3-9]\d{9}$")
 ID_NUMBER_QUERY = re.compile(r"^\d{17}[\dXx]$")

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from contracts.models import Contract, EnabledStatus
 from shanqian.text import FORBIDDEN_CHARS
 
-from .services import NOTE_MAX_LENGTH, REASON_MAX_LENGTH, clean_entry_date, clean_salary
+from .services.applications import NOTE_MAX_LENGTH, REASON_MAX_LENGTH, clean_entry_date, clean_salary
 
 # A typo guard, not a business rule: a monthly wage above this is a slip of the keyboard.
 SALARY_SANE_MAX = Decimal("1000000.00")

@@ -1,6 +1,6 @@
 """
 The signing application (seed table ``sign_apply``), its audit events and the
-sealed document. Status changes only through ``signing.services``.
+sealed document. Status changes only through ``signing.services.applications``.
 """
 
 from django.conf import settings

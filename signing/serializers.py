@@ -34,7 +34,7 @@ def _file_url(serializer, name: str) -> str:
 
 
 class SignContractSerializer(serializers.Serializer):
-    """``GET /api/sign/contract``; built from ``signing.contract_signing.ContractView``."""
+    """``GET /api/sign/contract``; built from ``signing.services.contract_signing.ContractView``."""
 
     application_id = serializers.IntegerField(source="application.pk", help_text="签约申请 id")
     contract_name = serializers.CharField(source="contract.contract_name", help_text="合同名称")

@@ -5,7 +5,7 @@ Mini-program API views of the signing app. Views are thin: parse → service/sel
 * ``GET /api/em_status`` → where the user's latest application stands (seed §3.1.2).
 * ``GET /api/sign/contract``, ``POST /api/sign``, ``GET /api/sign/document``,
   ``POST /api/sign/cancel``, ``GET /api/sign/history`` — reading, signing and
-  withdrawing (SPEC §4.15–4.19); the rules live in ``signing.contract_signing``.
+  withdrawing (SPEC §4.15–4.19); the rules live in ``signing.services.contract_signing``.
 """
 
 from django.core.files.storage import default_storage
@@ -22,7 +22,6 @@ from shanqian.roles import handlers_queryset
 from shanqian.storage import signed_file_url
 from shanqian.throttling import SignThrottle
 
-from . import contract_signing as sign_services
 from . import selectors
 from .serializers import (
     CancelInSerializer,
@@ -34,6 +33,7 @@ from .serializers import (
     SignInSerializer,
     SignResultSerializer,
 )
+from .services import contract_signing as sign_services
 
 SIGN_TAGS = ["签约"]
 

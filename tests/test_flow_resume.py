@@ -17,8 +17,8 @@ from rest_framework.test import APIClient
 from employees.models import Employee, WechatUser
 from employees.tokens import issue_token
 from shanqian.views import api_not_found
-from signing import services
 from signing.models import SignApplication, SignEvent, SignStatus
+from signing.services import applications as services
 from tests.employees.resume_data import bracket_form, make_world, resume_payload, sms_code
 
 pytestmark = pytest.mark.django_db

@@ -25,9 +25,9 @@ from rest_framework.test import APIClient
 from employees.masking import mask_id_number
 from employees.models import Employee, SmsCode, VerifyStatus, WechatUser
 from employees.services.identity import captcha_create
-from signing import services
 from signing.models import SignApplication, SignedDocument, SignEvent
 from signing.sealing import archived_document, verify_sealed_pdf
+from signing.services import applications as services
 from tests.employees.resume_data import ID_NUMBER, make_world, resume_payload
 from tests.identity.utils import assert_error, assert_ok, sent_sms
 

@@ -30,9 +30,9 @@ from django.db import IntegrityError, transaction
 
 from shanqian.client import ClientContext
 from shanqian.errors import Conflict, InvalidInput, NotFound
-from signing import services as signing_services
 from signing.models import SignStatus
 from signing.selectors import application_latest
+from signing.services import applications as signing_services
 
 from ..models import Employee, EmployeeEducation, SmsPurpose, WechatUser, WorkExperience
 from ..otp import sms_code_check, sms_code_consume

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from shanqian.storage import file_name_from_url
 from signing.models import SignApplication, SignedDocument, SignEvent, SignStatus
-from signing.services import application_approve, application_reject
+from signing.services.applications import application_approve, application_reject
 from tests.factories import EmployeeFactory, SignApplicationFactory
 
 from .conftest import CHANGELIST, approve_data, client_for, make_application

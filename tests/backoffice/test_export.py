@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from signing.export import HEADERS
 from signing.models import SignApplication, SignStatus
-from signing.services import application_approve, application_reject
+from signing.services.applications import application_approve, application_reject
 from tests.factories import EmployeeFactory, SignApplicationFactory
 
 from .conftest import CHANGELIST, client_for, make_application

@@ -197,7 +197,7 @@ def test_select_across_only_reaches_the_handlers_own_rows(handler_client, applic
 
 def test_the_service_refuses_a_handler_even_if_the_admin_scope_were_bypassed(handler, others_application):
     from signing.errors import NotYourApplication
-    from signing.services import application_reject
+    from signing.services.applications import application_reject
 
     with pytest.raises(NotYourApplication):
         application_reject(application=others_application, staff=handler, reason="绕过")

@@ -403,7 +403,7 @@ def test_the_per_object_view_reports_a_move_lost_to_a_concurrent_one(
     handler_client, handler, application, contract, monkeypatch
 ):
     """The form was valid but, by the time the service locked the row, someone else had moved it."""
-    from signing import services
+    from signing.services import applications as services
 
     real_approve = services.application_approve
 

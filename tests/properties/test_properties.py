@@ -12,7 +12,7 @@ the shape or an impossible birth date, which is still a rejection). Lower-case `
 not a change: it is accepted and stored upper-case.
 
 State machine: any sequence of moves on a fresh application changes the status only
-along ``signing.services.ALLOWED``; a refused move changes nothing; the audit events
+along ``signing.services.applications.ALLOWED``; a refused move changes nothing; the audit events
 record exactly the transitions that happened.
 """
 
@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from employees.idcard import CHECK_CHARS, WEIGHTS, IdNumberError, make_id_number, parse_id_number
 from shanqian.errors import ApiError
 from signing.models import SignApplication, SignEvent, SignStatus
-from signing.services import ALLOWED, MOVES
+from signing.services.applications import ALLOWED, MOVES
 from tests.factories import EmployeeFactory, SignApplicationFactory, WechatUserFactory
 from tests.signing.test_services import perform
 

@@ -11,8 +11,8 @@ from employees.models import SmsPurpose, VerifyStatus
 from employees.otp import sms_code_create
 from employees.tokens import issue_token
 from employees.uploads import upload_url
-from signing import services
 from signing.models import SignApplication
+from signing.services import applications as services
 from tests.employees.resume_data import make_world
 from tests.factories import EmployeeFactory, SignApplicationFactory, UploadFactory, WechatUserFactory
 

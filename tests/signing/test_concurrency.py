@@ -10,9 +10,9 @@ import pytest
 from django.db.models.query import QuerySet
 from django.utils import timezone
 
-from signing import services
 from signing.errors import NotYourApplication, TransitionNotAllowed
 from signing.models import SignApplication, SignEvent, SignStatus
+from signing.services import applications as services
 from tests.factories import AdminUserFactory, EmployeeFactory, SignApplicationFactory, WechatUserFactory
 
 from .race import SKIP_ON_SQLITE, race, slow_down
@@ -41,7 +41,7 @@ def approve(app, staff, world):
 
 
 def test_approve_and_reject_at_once_one_wins(app, world, monkeypatch):
-    slow_down(monkeypatch, "signing.services._write_event")
+    slow_down(monkeypatch, "signing.services.applications._write_event")
     boss = AdminUserFactory(is_superuser=True)
 
     results = race(
@@ -57,7 +57,7 @@ def test_approve_and_reject_at_once_one_wins(app, world, monkeypatch):
 
 
 def test_two_staff_approving_at_once_give_one_transition(app, world, monkeypatch):
-    slow_down(monkeypatch, "signing.services._write_event")
+    slow_down(monkeypatch, "signing.services.applications._write_event")
     boss = AdminUserFactory(is_superuser=True)
 
     results = race(approve(app, world.handler, world), approve(app, boss, world))
@@ -102,7 +102,7 @@ def test_cancel_racing_sign_one_wins(app):
 
 def test_reassigning_handler_racing_the_old_handlers_approval(app, world, monkeypatch):
     """A resume update moving the pending application to handler2 vs handler1 approving it: one clean refusal."""
-    slow_down(monkeypatch, "signing.services._write_event")
+    slow_down(monkeypatch, "signing.services.applications._write_event")
     choice = services.ApplicationChoice(company=world.company, work_pos="前台", ad_user=world.handler2)
 
     results = race(
@@ -121,7 +121,7 @@ def test_reassigning_handler_racing_the_old_handlers_approval(app, world, monkey
 
 def test_control_without_the_row_lock_both_moves_would_win(app, world, monkeypatch):
     """Proves the race tests have teeth: with select_for_update disabled, both approvals succeed."""
-    slow_down(monkeypatch, "signing.services._write_event")
+    slow_down(monkeypatch, "signing.services.applications._write_event")
     monkeypatch.setattr(QuerySet, "select_for_update", lambda self, *args, **kwargs: self)
     boss = AdminUserFactory(is_superuser=True)
 

@@ -1,4 +1,4 @@
-"""The signing state machine (SPEC §6) through ``signing.services``."""
+"""The signing state machine (SPEC §6) through ``signing.services.applications``."""
 
 import datetime
 from decimal import Decimal
@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from shanqian.client import ClientContext
 from shanqian.errors import InvalidInput, NotFound
-from signing import services
 from signing.errors import NotYourApplication, RealnameRequired, TransitionNotAllowed
 from signing.models import SignApplication, SignEvent, SignStatus
+from signing.services import applications as services
 from signing.signals import application_status_changed
 from tests.factories import (
     AdminUserFactory,

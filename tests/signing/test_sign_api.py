@@ -21,9 +21,9 @@ from employees.models import SmsCode, SmsPurpose, VerifyStatus
 from employees.otp import sms_code_create
 from employees.uploads import upload_url
 from shanqian.throttling import SignThrottle
-from signing import contract_signing as sign_services
 from signing.models import SignApplication, SignedDocument, SignEvent, SignStatus
 from signing.sealing import verify_sealed_pdf
+from signing.services import contract_signing as sign_services
 from tests.factories import (
     AdminUserFactory,
     EmployeeFactory,
@@ -580,7 +580,7 @@ def test_a_failure_after_the_callback_still_deletes_the_stored_file(signer, monk
     def fail(*args, **kwargs):
         raise Conflict("simulated late failure")
 
-    monkeypatch.setattr("signing.services._on_commit_status_changed", fail)
+    monkeypatch.setattr("signing.services.applications._on_commit_status_changed", fail)
 
     assert_error(sign(signer, code=code), 409, 40900)
 

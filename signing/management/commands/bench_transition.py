@@ -14,8 +14,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from shanqian.errors import ApiError
 from shanqian.models import AdminUser
-from signing import services
 from signing.models import SignApplication
+from signing.services import applications as services
 
 MOVES = ("reject", "cancel")
 

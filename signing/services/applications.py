@@ -48,9 +48,9 @@ from django.utils import timezone
 from shanqian.errors import InvalidInput, NotFound
 from shanqian.text import FORBIDDEN_CHARS
 
-from .errors import NotYourApplication, RealnameRequired, TransitionNotAllowed
-from .models import SignApplication, SignEvent, SignStatus
-from .signals import application_status_changed
+from ..errors import NotYourApplication, RealnameRequired, TransitionNotAllowed
+from ..models import SignApplication, SignEvent, SignStatus
+from ..signals import application_status_changed
 
 if TYPE_CHECKING:
     from contracts.models import Company, Contract

@@ -55,11 +55,11 @@ from employees.otp import sms_code_check, sms_code_consume
 from employees.uploads import NotYourUpload, upload_from_url
 from shanqian.errors import Conflict, InvalidInput, NotFound
 
-from . import selectors
-from .errors import ContractNotViewed, RealnameRequired, TransitionNotAllowed
-from .models import SignApplication, SignedDocument, SignEvent, SignStatus
-from .sealing import CertificateData, ContractFileInvalid, StoredFile, audit_rows, seal_contract, store_sealed_pdf
-from .services import application_cancel, application_record_event, application_sign
+from .. import selectors
+from ..errors import ContractNotViewed, RealnameRequired, TransitionNotAllowed
+from ..models import SignApplication, SignedDocument, SignEvent, SignStatus
+from ..sealing import CertificateData, ContractFileInvalid, StoredFile, audit_rows, seal_contract, store_sealed_pdf
+from .applications import application_cancel, application_record_event, application_sign
 
 if TYPE_CHECKING:
     from contracts.models import Contract
