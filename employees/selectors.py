@@ -1,8 +1,9 @@
 """
-Reads of the resume. ``employee_resume`` answers ``GET /api/employee`` in a
-fixed number of queries whatever the number of education/work rows or past
-applications: the employee with both ID photos, one query per row kind, and
-the latest application with its company and handler.
+Reads of the resume. ``employee_resume`` is the resume part of ``GET /api/employee``
+in a fixed number of queries whatever the number of education/work rows: the
+employee with both ID photos, then one query per row kind. The picks of the
+latest application (company, position, handler) are added by the layer that owns
+applications (``signing.selectors.resume_of_user``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from django.utils import timezone
 
 from shanqian.storage import signed_file_url
-from signing.selectors import LATEST
 
 from .idcard import IdNumberError, parse_id_number
 from .models import Employee, EmployeeEducation, WechatUser, WorkExperience
@@ -63,15 +63,12 @@ def _rows(queryset, columns: tuple[str, ...]) -> list[dict]:
 def employee_resume(*, user: WechatUser, request=None) -> dict | None:
     """
     The resume as the seed names it, already in its JSON shape (the shape
-    ``ResumeOutSerializer`` documents), or None when the user has none. Photo
-    URLs are freshly signed.
+    ``ResumeOutSerializer`` documents, less the application's picks), or None
+    when the user has none. Photo URLs are freshly signed.
 
     Hot path: plain ``values()`` rows and a dict built here cost a fraction of
     model instances, prefetch and a nested serializer (see docs/benchmarks.md).
     """
-    from shanqian.models import AdminUser
-    from signing.models import SignApplication
-
     employee = (
         Employee.objects.filter(user_id=user.pk)
         .values(*RESUME_FIELDS, "id", "age", "gender", "id_card_front__file", "id_card_back__file")
@@ -80,21 +77,6 @@ def employee_resume(*, user: WechatUser, request=None) -> dict | None:
     if employee is None:
         return None
     em_id = employee["id"]
-    application = (
-        SignApplication.objects.filter(em_id=em_id)
-        .order_by(*LATEST)
-        .values(
-            "company_id",
-            "company__company_name",
-            "work_pos",
-            "ad_user_id",
-            "ad_user__name",
-            "ad_user__first_name",
-            "ad_user__last_name",
-            "ad_user__username",
-        )
-        .first()
-    )
     data = {field: employee[field] for field in RESUME_FIELDS}
     try:
         # Age moves on with the calendar; the stored value is the age when the resume was saved.
@@ -102,25 +84,11 @@ def employee_resume(*, user: WechatUser, request=None) -> dict | None:
     except IdNumberError:
         data["age"] = employee["age"]
     front, back = employee["id_card_front__file"], employee["id_card_back__file"]
-    if application:
-        handler = AdminUser(
-            name=application["ad_user__name"],
-            first_name=application["ad_user__first_name"],
-            last_name=application["ad_user__last_name"],
-            username=application["ad_user__username"],
-        )
     data.update(
         id=em_id,
         gender=employee["gender"],
         id_card_front=signed_file_url(front, request=request) if front else "",
         id_card_back=signed_file_url(back, request=request) if back else "",
-        company_id=application["company_id"] if application else None,
-        company={"id": application["company_id"], "company_name": application["company__company_name"]}
-        if application
-        else None,
-        work_pos=application["work_pos"] if application else "",
-        ad_user_id=application["ad_user_id"] if application else None,
-        ad_user={"id": application["ad_user_id"], "name": handler.display_name} if application else None,
         employee_edu=_rows(EmployeeEducation.objects.filter(employee_id=em_id), _EDUCATION_COLUMNS),
         work_exp=_rows(WorkExperience.objects.filter(employee_id=em_id), _WORK_COLUMNS),
     )

@@ -8,8 +8,7 @@ urlpatterns = [
     api_path("captcha", views.CaptchaView.as_view(), name="captcha"),
     api_path("verifycode", views.VerifyCodeView.as_view(), name="verifycode"),
     api_path("image", views.ImageUploadView.as_view(), name="image"),
-    # --- resume ---
-    api_path("employee", views.EmployeeView.as_view(), name="employee"),
+    # The resume (/api/employee) is routed by signing: submitting one opens an application.
     # --- real-name ---
     api_path("realname", views.RealnameView.as_view(), name="realname"),
     # --- personal-information consent (SPEC §13) ---

@@ -8,6 +8,8 @@ highest id), the order of ``SignApplication.Meta.ordering`` and of the
 * ``application_history`` — the user's applications newest first with their
   events prefetched: a constant number of queries per page.
 * ``signed_document_of_user`` — the sealed PDF of the user's signed application.
+* ``resume_of_user`` — ``GET /api/employee``: the resume (``employees.selectors``)
+  with the picks of the latest application (company, position, handler).
 
 Back office:
 
@@ -29,13 +31,14 @@ from typing import TYPE_CHECKING
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
+from employees.selectors import employee_resume
+from shanqian.models import AdminUser
 from shanqian.roles import sees_everything
 
 from .models import SignApplication, SignedDocument, SignEvent, SignStatus
 
 if TYPE_CHECKING:
     from employees.models import WechatUser
-    from shanqian.models import AdminUser
 
 LATEST = ("-apply_time", "-id")
 
@@ -122,6 +125,51 @@ def signed_document_of_user(*, user: WechatUser) -> SignedDocument | None:
         .order_by("-created_at", "-id")
         .first()
     )
+
+
+def resume_of_user(*, user: WechatUser, request=None) -> dict | None:
+    """
+    The resume in ``ResumeOutSerializer``'s shape, or None without one: the employee's own part,
+    then the latest application's company, position and handler (one query, names included).
+    """
+    resume = employee_resume(user=user, request=request)
+    if resume is None:
+        return None
+    application = (
+        SignApplication.objects.filter(em_id=resume["id"])
+        .order_by(*LATEST)
+        .values(
+            "company_id",
+            "company__company_name",
+            "work_pos",
+            "ad_user_id",
+            "ad_user__name",
+            "ad_user__first_name",
+            "ad_user__last_name",
+            "ad_user__username",
+        )
+        .first()
+    )
+    if application:
+        handler = AdminUser(
+            name=application["ad_user__name"],
+            first_name=application["ad_user__first_name"],
+            last_name=application["ad_user__last_name"],
+            username=application["ad_user__username"],
+        )
+        picks = {
+            "company_id": application["company_id"],
+            "company": {"id": application["company_id"], "company_name": application["company__company_name"]},
+            "work_pos": application["work_pos"],
+            "ad_user_id": application["ad_user_id"],
+            "ad_user": {"id": application["ad_user_id"], "name": handler.display_name},
+        }
+    else:
+        picks = {"company_id": None, "company": None, "work_pos": "", "ad_user_id": None, "ad_user": None}
+    # The picks sit before the row arrays, where the documented shape has them.
+    rows = {key: resume.pop(key) for key in ("employee_edu", "work_exp")}
+    resume.update(picks, **rows)
+    return resume
 
 
 # --- back office -------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from . import views
 
 urlpatterns = [
     api_path("handlers", views.HandlerListView.as_view(), name="handlers"),
+    # --- the resume and the application it opens ---
+    api_path("employee", views.EmployeeView.as_view(), name="employee"),
     # --- em_status ---
     api_path("em_status", views.EmStatusView.as_view(), name="em-status"),
     # --- signing ---

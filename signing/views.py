@@ -3,6 +3,8 @@ Mini-program API views of the signing app. Views are thin: parse → service/sel
 
 * ``GET /api/handlers`` → ``[{"id", "name"}]``: active staff in the 人事专员 group (SPEC §4.8).
 * ``GET /api/em_status`` → where the user's latest application stands (seed §3.1.2).
+* ``GET``/``POST``/``PUT /api/employee`` — the resume with the application it opens
+  (SPEC §4.3–4.4); the use case lives in ``signing.services.resume_submission``.
 * ``GET /api/sign/contract``, ``POST /api/sign``, ``GET /api/sign/document``,
   ``POST /api/sign/cancel``, ``GET /api/sign/history`` — reading, signing and
   withdrawing (SPEC §4.15–4.19); the rules live in ``signing.services.contract_signing``.
@@ -16,6 +18,8 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from employees.serializers import ResumeInSerializer, ResumeOutSerializer
+from employees.services.resume import RESUME_MISSING, employee_check_can_create
 from shanqian.errors import NotFound
 from shanqian.pagination import EnvelopePagination
 from shanqian.roles import handlers_queryset
@@ -34,6 +38,7 @@ from .serializers import (
     SignResultSerializer,
 )
 from .services import contract_signing as sign_services
+from .services import resume_submission
 
 SIGN_TAGS = ["签约"]
 
@@ -50,6 +55,64 @@ class HandlerListView(APIView):
     def get(self, request):
         handlers = handlers_queryset().only("id", "name", "first_name", "last_name", "username").order_by("id")
         return Response(HandlerSerializer(handlers, many=True).data)
+
+
+NULL_DATA = OpenApiResponse(
+    {"type": "object", "nullable": True, "description": "成功时为 null", "example": None},
+    description="成功，data 为 null",
+)
+
+
+class EmployeeView(APIView):
+    """
+    ``/api/employee``: submit (POST), replace (PUT) and read (GET) the user's resume. It lives with
+    signing because submitting opens (or updates) an application (``services.resume_submission``).
+    """
+
+    @extend_schema(
+        operation_id="employee_retrieve",
+        summary="获取简历",
+        responses={200: ResumeOutSerializer},
+        description="当前用户的简历、教育与工作经历、当前签约申请的用人单位/岗位/处理人，以及新签发的身份证照片链接。"
+        "未提交简历为 404/40400。",
+    )
+    def get(self, request):
+        data = selectors.resume_of_user(user=request.user, request=request)
+        if data is None:
+            raise NotFound(RESUME_MISSING)
+        # Already in ResumeOutSerializer's shape (tests/employees pin the two equal); the serializer documents it.
+        return Response(data)
+
+    @extend_schema(
+        operation_id="employee_create",
+        summary="提交简历",
+        request=ResumeInSerializer,
+        responses={200: NULL_DATA},
+        description="提交简历并创建状态为 1（签约申请）的签约申请。已提交过简历为 409/40900；"
+        "sms_code 错误为 422/42201；身份证号已被他人使用为 409/40900。",
+    )
+    def post(self, request):
+        employee_check_can_create(user=request.user)
+        serializer = ResumeInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        resume_submission.resume_submit(user=request.user, data=serializer.validated_data, client=request.client)
+        return Response(None)
+
+    @extend_schema(
+        operation_id="employee_update",
+        summary="修改简历（整体替换）",
+        request=ResumeInSerializer,
+        responses={200: NULL_DATA},
+        description="字段同提交简历。签约申请处于 2（待签约）或 3（已签约）时为 409/40900；"
+        "处于 1 时申请随新的用人单位/岗位/处理人变更；处于 4 或 5 时保存后新开一条状态为 1 的申请。"
+        "仅在手机号变更时需要 sms_code。",
+    )
+    def put(self, request):
+        resume_submission.resume_check_can_update(user=request.user)
+        serializer = ResumeInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        resume_submission.resume_replace(user=request.user, data=serializer.validated_data, client=request.client)
+        return Response(None)
 
 
 # --- em_status --------------------------------------------------------------------------------------

@@ -594,7 +594,7 @@ def test_a_failure_inside_the_put_transaction_rolls_everything_back(user_api, wo
     def spent_meanwhile(row):
         raise SmsCodeInvalid("短信验证码已被使用，请重新获取")
 
-    monkeypatch.setattr("employees.services.resume.sms_code_consume", spent_meanwhile)
+    monkeypatch.setattr("signing.services.resume_submission.sms_code_consume", spent_meanwhile)
     before = row_counts()
     edu_ids = sorted(submitted.educations.values_list("id", flat=True))
     payload = resume_payload(
@@ -694,13 +694,13 @@ def test_get_returns_the_resume_with_rows_choice_and_fresh_photo_links(user_api,
 @pytest.mark.parametrize("with_application", [True, False])
 def test_get_renders_exactly_what_the_documented_serializer_would(user_api, world, submitted, with_application):
     """The view returns the selector's dict as is; ResumeOutSerializer documents it and must agree with it."""
-    from employees.selectors import employee_resume
     from employees.serializers import ResumeOutSerializer
+    from signing.selectors import resume_of_user
 
     if not with_application:
         SignApplication.objects.filter(em=submitted).delete()
         Employee.objects.filter(pk=submitted.pk).update(id_card_back=None)
-    data = employee_resume(user=user_api.user)
+    data = resume_of_user(user=user_api.user)
 
     assert data == dict(ResumeOutSerializer(data).data)
     assert json.loads(json.dumps(data)) == data  # nothing left for the renderer to coerce (dates are strings)
