@@ -122,9 +122,9 @@ class VerifyCodeView(APIView):
             or request.META.get("HTTP_X_UNIQUE_KEY", "").strip()
             or request.COOKIES.get(CAPTCHA_COOKIE, "")
         )
-        if data["purpose"] == SmsPurpose.SIGN:
+        if data["purpose"] != SmsPurpose.RESUME:
             # The endpoint is public, but a signing code goes only to the logged-in user's resume phone.
-            identity.sms_sign_recipient_check(user=_token_user(request), phone=data["phone"])
+            identity.sms_recipient_check(purpose=data["purpose"], user=_token_user(request), phone=data["phone"])
         identity.captcha_check(key=key, answer=data["captcha_code"])
         identity.sms_code_send(phone=data["phone"], purpose=data["purpose"], ip=request.client.ip)
         return Response({})

@@ -8,8 +8,13 @@ class SigningConfig(AppConfig):
     def ready(self):
         # Imported here, not at the top: models load only once the app registry is ready.
         from employees import assignment
+        from employees.models import SmsPurpose
+        from employees.services import identity
 
         from .assignment import ApplicationAssignment
+        from .services.contract_signing import sign_code_recipient_check
 
-        # Handlers are assigned to people through applications; employees asks through this rule.
+        # What employees needs to know about applications, handed down (it must not import signing):
+        # handlers are assigned to people through applications; a signing code needs a contract to sign.
         assignment.install(ApplicationAssignment())
+        identity.sms_recipient_check_install(SmsPurpose.SIGN, sign_code_recipient_check)

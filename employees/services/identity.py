@@ -7,8 +7,9 @@ typed, ``<entity>_<verb>``; views only parse, call and serialize).
   (platform, openid), keep ``session_key`` server-side, issue a session token.
 * ``captcha_create() -> str`` / ``captcha_check(*, key, answer)`` — one answer
   per captcha key, right or wrong; 42200 otherwise.
-* ``sms_sign_recipient_check(*, user, phone)`` — a ``purpose=sign`` code goes
-  only to the logged-in user's resume phone, while a contract awaits signing.
+* ``sms_recipient_check(*, purpose, user, phone)`` — who may receive a code of a
+  purpose other than ``resume``: the check the owning app installed
+  (``sms_recipient_check_install``; signing installs the ``sign`` one).
 * ``sms_code_send(*, phone, purpose, ip)`` — the per-phone and per-IP limits
   (database is the source of truth, so they hold across app instances), then
   a fresh code through ``employees.sms``. Call it outside a transaction: the
@@ -27,6 +28,7 @@ import math
 import re
 import secrets
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,15 +42,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from shanqian.errors import CaptchaInvalid, Conflict, Forbidden, InvalidInput, RateLimited
+from shanqian.errors import CaptchaInvalid, Forbidden, InvalidInput, RateLimited
 from shanqian.models import Platform
-from signing.models import SignStatus
-from signing.selectors import application_latest
 
 from ..images import ImageTooLarge, process_image
 from ..masking import mask_phone
 from ..models import (
-    Employee,
     SessionToken,
     SmsCode,
     SmsPurpose,
@@ -251,24 +250,23 @@ def sms_code_send(*, phone: str, purpose: SmsPurpose | str, ip: str | None) -> N
     SmsCode.objects.filter(pk=row.pk).update(sent=True)
 
 
-def sms_sign_recipient_check(*, user: WechatUser, phone: str) -> None:
-    """
-    ``purpose=sign`` codes confirm the intent to sign, so they go only to the
-    logged-in user's resume phone, and only while a contract awaits their
-    signature: 40300 without a resume, 40900 with nothing to sign, 40000 (on
-    ``phone``) for any other number.
-    """
-    employee = Employee.objects.filter(user_id=user.pk).only("id", "phone").first()
-    if employee is None:
-        raise Forbidden("您还没有提交简历，无法获取签约验证码")
-    latest = application_latest(employee_id=employee.pk)
-    if latest is None or latest.status != SignStatus.AWAITING_SIGNATURE:
-        raise Conflict("当前没有待签署的合同，无需获取签约验证码")
-    if phone != employee.phone:
-        raise InvalidInput(
-            "签约验证码只能发送到简历登记的手机号",
-            errors={"phone": [f"签约验证码只能发送到简历登记的手机号（{mask_phone(employee.phone)}）。"]},
-        )
+# A ``resume`` code may go to any mobile number. Every other purpose confirms something a higher
+# app owns (``sign``: the intent to sign a contract), so that app installs who may receive it when
+# it starts (``SigningConfig.ready``); a purpose without a check is refused, never sent to anyone.
+_RECIPIENT_CHECKS: dict[str, Callable[..., None]] = {}
+
+
+def sms_recipient_check_install(purpose: SmsPurpose | str, check: Callable[..., None]) -> None:
+    """``check(user=…, phone=…)`` raises a domain error unless ``user`` may get a ``purpose`` code at ``phone``."""
+    _RECIPIENT_CHECKS[SmsPurpose(purpose)] = check
+
+
+def sms_recipient_check(*, purpose: SmsPurpose | str, user: WechatUser, phone: str) -> None:
+    """Whether the logged-in ``user`` may have a code of ``purpose`` (other than ``resume``) sent to ``phone``."""
+    check = _RECIPIENT_CHECKS.get(SmsPurpose(purpose))
+    if check is None:
+        raise Forbidden("暂不能获取该用途的验证码")
+    check(user=user, phone=phone)
 
 
 def upload_create(*, owner: WechatUser, file) -> Upload:

@@ -53,7 +53,7 @@ from employees.masking import mask_id_number, mask_phone
 from employees.models import Employee, SmsCode, SmsPurpose, Upload, VerifyStatus
 from employees.otp import sms_code_check, sms_code_consume
 from employees.uploads import NotYourUpload, upload_from_url
-from shanqian.errors import Conflict, InvalidInput, NotFound
+from shanqian.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from .. import selectors
 from ..errors import ContractNotViewed, RealnameRequired, TransitionNotAllowed
@@ -134,6 +134,30 @@ def _status_refusal(application: SignApplication, *, doing: str) -> str:
         return "合同已签署，请勿重复签署"
     label = SignStatus(status).label if status in SignStatus.values else "不可用"
     return f"签约申请{label}，不能{doing}"
+
+
+# --- POST /api/verifycode with purpose=sign -------------------------------------------------------
+
+
+def sign_code_recipient_check(*, user: WechatUser, phone: str) -> None:
+    """
+    ``purpose=sign`` codes confirm the intent to sign, so they go only to the
+    logged-in user's resume phone, and only while a contract awaits their
+    signature: 40300 without a resume, 40900 with nothing to sign, 40000 (on
+    ``phone``) for any other number. Installed into ``employees.services.identity``
+    (``sms_recipient_check_install``) by ``SigningConfig.ready``.
+    """
+    employee = Employee.objects.filter(user_id=user.pk).only("id", "phone").first()
+    if employee is None:
+        raise Forbidden("您还没有提交简历，无法获取签约验证码")
+    latest = selectors.application_latest(employee_id=employee.pk)
+    if latest is None or latest.status != SignStatus.AWAITING_SIGNATURE:
+        raise Conflict("当前没有待签署的合同，无需获取签约验证码")
+    if phone != employee.phone:
+        raise InvalidInput(
+            "签约验证码只能发送到简历登记的手机号",
+            errors={"phone": [f"签约验证码只能发送到简历登记的手机号（{mask_phone(employee.phone)}）。"]},
+        )
 
 
 # --- GET /api/sign/contract ------------------------------------------------------------------------
