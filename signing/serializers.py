@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from employees.models import VerifyStatus
 from shanqian.serializers import ApiSerializer, TextField
+from shanqian.storage import signed_file_url
 
 from .models import SignEvent, SignStatus
 
@@ -28,8 +29,6 @@ class CompanyBriefSerializer(serializers.Serializer):
 
 
 def _file_url(serializer, name: str) -> str:
-    from shanqian.storage import signed_file_url
-
     return signed_file_url(name, request=serializer.context.get("request"))
 
 

@@ -12,8 +12,6 @@ Typical use by the signing service::
     SignedDocument.objects.create(application=..., file=stored.name, sha256=stored.sha256, size=stored.size, ...)
 """
 
-from employees.masking import mask_id_number, mask_phone
-
 from .certificate import AuditEventRow, CertificateData, audit_rows
 from .keys import SigningCertExists, ensure_dev_signing_cert, load_signer, load_signing_cert, make_signing_cert
 from .seal import ContractFileInvalid, seal_contract, sign_pdf
@@ -34,8 +32,6 @@ __all__ = [
     "load_signer",
     "load_signing_cert",
     "make_signing_cert",
-    "mask_id_number",
-    "mask_phone",
     "seal_contract",
     "sign_pdf",
     "store_sealed_pdf",

@@ -25,6 +25,7 @@ from reportlab.platypus.flowables import KeepTogether
 
 from shanqian.errors import InvalidInput
 
+from ..models import SignEvent, SignStatus
 from .fonts import certificate_font
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -298,7 +299,6 @@ def audit_rows(events) -> list[AuditEventRow]:
     queryset with ``select_related("actor_staff")`` so the actor names cost no
     query per row.
     """
-    from signing.models import SignEvent, SignStatus
 
     def label(status) -> str:
         return SignStatus(status).label if status is not None else ""

@@ -23,6 +23,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from ..models import SignApplication, SignedDocument
 from .certificate import SHANGHAI, format_time
 from .keys import load_signing_cert
 from .seal import META_APPLICATION_ID, META_CONTRACT_SHA256
@@ -167,8 +168,6 @@ class ArchiveMatch:
 
 def archived_document(result: VerificationResult) -> ArchiveMatch:
     """Look the result's application up and compare the file's SHA-256 with the archived one."""
-    from signing.models import SignApplication, SignedDocument
-
     if result.application_id is None:
         return ArchiveMatch(None, None, False, "文件中没有申请编号，无法与系统存档比对。")
     application = SignApplication.objects.filter(pk=result.application_id).select_related("em").first()

@@ -42,10 +42,14 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from contracts.models import Company, Contract, EnabledStatus, WorkPosition
+from employees.models import Employee, VerifyStatus, WechatUser
 from shanqian.errors import InvalidInput, NotFound
+from shanqian.roles import handlers_queryset
 from shanqian.text import FORBIDDEN_CHARS
 
 from ..errors import NotYourApplication, RealnameRequired, TransitionNotAllowed
@@ -53,8 +57,6 @@ from ..models import SignApplication, SignEvent, SignStatus
 from ..signals import application_status_changed
 
 if TYPE_CHECKING:
-    from contracts.models import Company, Contract
-    from employees.models import Employee, WechatUser
     from shanqian.client import ClientContext
     from shanqian.models import AdminUser
 
@@ -178,8 +180,6 @@ def _check_actor(application: SignApplication, *, actor_user, actor_staff) -> No
         if not staff_may_act(application, actor_staff):
             raise NotYourApplication("该申请不由您处理，无权操作")
         return
-    from employees.models import Employee
-
     owner_id = Employee.objects.filter(pk=application.em_id).values_list("user_id", flat=True).first()
     if owner_id != actor_user.pk:
         raise NotYourApplication("无权操作他人的签约申请")
@@ -289,9 +289,6 @@ def application_choice_clean(*, company_id: int | None, work_pos: str | None, ad
     every bad one: ``company_id`` an enabled company, ``work_pos`` an enabled
     position of that company, ``ad_user_id`` an active handler (人事专员).
     """
-    from contracts.models import Company, EnabledStatus, WorkPosition
-    from shanqian.roles import handlers_queryset
-
     errors: dict[str, list[str]] = {}
     # The usual case (both fine) in one query; only a miss asks which of the two it was.
     position = (
@@ -345,8 +342,6 @@ def application_create(
     application and needs no lock; the lock and the check are skipped, and so
     is the savepoint (any failure here rolls the caller's whole transaction back).
     """
-    from employees.models import Employee
-
     _actor_kind(actor_user=actor_user, actor_staff=actor_staff)
     if employee_is_new and not transaction.get_connection().in_atomic_block:
         raise RuntimeError("employee_is_new is only meaningful inside the transaction that created the employee")
@@ -438,7 +433,6 @@ def application_approve(
     client: ClientContext | None = None,
 ) -> SignApplication:
     """1 → 2. The contract must be an enabled template of the application's company (checked on the locked row)."""
-    from contracts.models import Contract, EnabledStatus
 
     def check(locked: SignApplication) -> None:
         errors: dict[str, list[str]] = {}
@@ -523,9 +517,6 @@ def application_sign(
     transaction after the audit event is written — create the sealed document
     there; if it raises, the whole move rolls back.
     """
-    from django.conf import settings
-
-    from employees.models import VerifyStatus, WechatUser
 
     def check(locked: SignApplication) -> None:
         if settings.SIGN_REQUIRE_REALNAME:

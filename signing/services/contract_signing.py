@@ -49,8 +49,9 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from contracts.models import Contract
 from employees.masking import mask_id_number, mask_phone
-from employees.models import Employee, SmsCode, SmsPurpose, Upload, VerifyStatus
+from employees.models import Employee, SmsCode, SmsPurpose, Upload, VerifyStatus, WechatUser
 from employees.otp import sms_code_check, sms_code_consume
 from employees.uploads import NotYourUpload, upload_from_url
 from shanqian.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -62,8 +63,6 @@ from ..sealing import CertificateData, ContractFileInvalid, StoredFile, audit_ro
 from .applications import application_cancel, application_record_event, application_sign
 
 if TYPE_CHECKING:
-    from contracts.models import Contract
-    from employees.models import WechatUser
     from shanqian.client import ClientContext
 
 logger = logging.getLogger("shanqian.signing")
@@ -302,8 +301,6 @@ def application_sign_with_seal(
         raise InvalidInput(errors={"signature": [SIGNATURE_INVALID]})
     if application.contract_id is None:
         raise Conflict("该签约申请没有关联合同，请联系人事专员")
-    from contracts.models import Contract
-
     # File I/O before the row lock: the lock is held only for the checks, the seal and the writes.
     signature_image = _signature_bytes(signature_upload)
     signature_sha256 = hashlib.sha256(signature_image).hexdigest()

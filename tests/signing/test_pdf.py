@@ -25,14 +25,13 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader, PdfWriter
 
+from employees.masking import mask_id_number, mask_phone
 from shanqian.errors import Conflict, InvalidInput
 from signing.models import SignEvent, SignStatus
 from signing.sealing import (
     ContractFileInvalid,
     audit_rows,
     ensure_dev_signing_cert,
-    mask_id_number,
-    mask_phone,
     seal_contract,
     store_sealed_pdf,
     verify_sealed_pdf,
