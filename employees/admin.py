@@ -11,7 +11,7 @@ the resumes of applicants assigned to them, phones and ID numbers masked in the 
 
 The real-name queue lists verifications 实名中 by default (oldest first); the
 decisions 实名成功 / 实名失败 (reason required) go through
-``employees.realname.realname_decide`` — as bulk actions with a confirmation page,
+``employees.services.realname.realname_decide`` — as bulk actions with a confirmation page,
 or from a verification's page. A handler sees and decides only verifications of
 users with an application assigned to them (``verifications_visible_to``; the
 service checks ``staff_may_decide`` again on the locked row).
@@ -67,8 +67,10 @@ from .models import (
     WechatUser,
     WorkExperience,
 )
-from .realname import REASON_MAX_LENGTH, realname_decide, verifications_visible_to
+from .realname_providers import REASON_MAX_LENGTH
 from .resume_display import id_card_photos, resume_field
+from .selectors import verifications_visible_to
+from .services.realname import realname_decide
 from .tokens import revoke_tokens
 from .uploads import upload_url
 

@@ -1,19 +1,31 @@
 """
-Reads of the resume. ``employee_resume`` is the resume part of ``GET /api/employee``
+Reads of the employees app.
+
+* ``employee_resume`` — the resume part of ``GET /api/employee``
 in a fixed number of queries whatever the number of education/work rows: the
 employee with both ID photos, then one query per row kind. The picks of the
 latest application (company, position, handler) are added by the layer that owns
 applications (``signing.selectors.resume_of_user``).
+* ``verifications_visible_to(staff=…)`` — the back office's scope of real-name
+  checks: all for a superuser, else those of the people the staff member handles.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from shanqian.roles import sees_everything
 from shanqian.storage import signed_file_url
 
+from .assignment import handled_user_ids
 from .idcard import IdNumberError, parse_id_number
-from .models import Employee, EmployeeEducation, WechatUser, WorkExperience
+from .models import Employee, EmployeeEducation, RealnameVerification, WechatUser, WorkExperience
+
+if TYPE_CHECKING:
+    from shanqian.models import AdminUser
 
 RESUME_FIELDS = (
     "real_name",
@@ -93,3 +105,14 @@ def employee_resume(*, user: WechatUser, request=None) -> dict | None:
         work_exp=_rows(WorkExperience.objects.filter(employee_id=em_id), _WORK_COLUMNS),
     )
     return data
+
+
+# --- back office ------------------------------------------------------------------------------------
+
+
+def verifications_visible_to(*, staff: AdminUser, queryset: QuerySet | None = None) -> QuerySet:
+    """The real-name checks ``staff`` may see: all for a superuser, else those of the people they handle."""
+    queryset = RealnameVerification.objects.all() if queryset is None else queryset
+    if sees_everything(staff):
+        return queryset
+    return queryset.filter(user_id__in=handled_user_ids(staff))

@@ -19,8 +19,8 @@ from shanqian.throttling import CaptchaThrottle, LoginThrottle, UploadThrottle
 from . import serializers as s
 from .authentication import TokenAuthentication
 from .models import SmsPurpose
-from .realname import realname_submit
 from .services import identity
+from .services.realname import realname_submit
 from .uploads import upload_url
 
 CAPTCHA_COOKIE = "captcha_key"

@@ -294,7 +294,7 @@ SMS_TENCENT = {
 # --- Signing -------------------------------------------------------------------------
 
 SIGN_REQUIRE_REALNAME = env.bool("SIGN_REQUIRE_REALNAME", default=True)
-REALNAME_BACKEND = env.str("REALNAME_BACKEND", default="manual")  # manual | provider (employees.realname)
+REALNAME_BACKEND = env.str("REALNAME_BACKEND", default="manual")  # manual | provider (employees.realname_providers)
 REALNAME_PROVIDER_URL = env.str("REALNAME_PROVIDER_URL", default="")
 REALNAME_PROVIDER_TOKEN = env.str("REALNAME_PROVIDER_TOKEN", default="")
 REALNAME_PROVIDER_TIMEOUT = (

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from employees.models import RealnameVerification, VerifyStatus, WechatUser
-from employees.realname import realname_submit
+from employees.services.realname import realname_submit
 from shanqian.storage import file_name_from_url
 
 from .conftest import action_post, client_for, make_application, messages_of

@@ -8,13 +8,8 @@ import requests
 import responses
 
 from employees.models import RealnameVerification, VerifyStatus, WechatUser
-from employees.realname import (
-    PROVIDER_DOWN_REASON,
-    ManualBackend,
-    get_backend,
-    realname_decide,
-    realname_submit,
-)
+from employees.realname_providers import ManualBackend, get_backend
+from employees.services.realname import PROVIDER_DOWN_REASON, realname_decide, realname_submit
 from shanqian.client import ClientContext
 from shanqian.errors import Conflict, Forbidden, InvalidInput, UpstreamBusy, UpstreamFailed
 from tests.factories import (

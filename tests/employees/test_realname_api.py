@@ -5,7 +5,7 @@ import responses
 from django.core.cache import cache
 
 from employees.models import RealnameVerification, VerifyStatus
-from employees.realname import realname_decide
+from employees.services.realname import realname_decide
 from tests.envelope import assert_error, assert_ok
 from tests.factories import AdminUserFactory, EmployeeFactory, UploadFactory
 

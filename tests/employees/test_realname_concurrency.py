@@ -9,9 +9,9 @@ import time
 import pytest
 from django.db import connection, connections
 
-from employees import realname
 from employees.models import RealnameVerification, VerifyStatus, WechatUser
-from employees.realname import realname_decide, realname_submit
+from employees.services import realname
+from employees.services.realname import realname_decide, realname_submit
 from shanqian.errors import Conflict
 from tests.factories import (
     AdminUserFactory,

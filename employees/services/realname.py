@@ -21,30 +21,25 @@ and the decision.
   handler of one of the user's applications (``staff_may_decide``).
 
 The ``RealnameVerification`` rows are the audit trail (who, when, result, reason);
-each decision is also logged. ``verifications_visible_to(staff=…)`` is the admin's
-scope: all for a superuser, else the verifications of users with an application
-assigned to the staff member.
+each decision is also logged. The backends (manual, provider) are gateways in
+``employees.realname_providers``; the back office's scope is
+``employees.selectors.verifications_visible_to``.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-import requests
-from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from shanqian.errors import Conflict, Forbidden, InvalidInput, NotFound, UpstreamBusy, UpstreamFailed
-from shanqian.roles import sees_everything
 from shanqian.text import FORBIDDEN_CHARS
 
-from .assignment import handled_user_ids, handles_user
-from .models import Employee, RealnameVerification, VerifyStatus, WechatUser
+from ..assignment import handles_user
+from ..models import Employee, RealnameVerification, VerifyStatus, WechatUser
+from ..realname_providers import REASON_MAX_LENGTH, get_backend
 
 if TYPE_CHECKING:
     from shanqian.client import ClientContext
@@ -52,115 +47,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("shanqian.realname")
 
-REASON_MAX_LENGTH = 256  # WechatUser.verify_reason / RealnameVerification.reason
 PROVIDER_DOWN_REASON = "实名核验服务暂时不可用，请稍后重新提交"
 
 
-@dataclass(frozen=True)
-class Decision:
-    approved: bool
-    reason: str = ""
-
-
-class RealnameBackend(Protocol):
-    """Gets each new submission once, after it is committed; None means "staff will decide"."""
-
-    name: str
-
-    def submit(self, verification: RealnameVerification) -> Decision | None: ...
-
-
-class ManualBackend:
-    """Staff decide in the back office (实名审核队列)."""
-
-    name = "manual"
-
-    def submit(self, verification: RealnameVerification) -> Decision | None:
-        return None
-
-
-class ProviderBackend:
-    """
-    The shape a verification provider plugs into: one HTTPS call with timeouts, the
-    reply mapped to a ``Decision``; busy → ``UpstreamBusy``, anything else unusable
-    → ``UpstreamFailed``.
-
-    This skeleton speaks a neutral JSON protocol (settings ``REALNAME_PROVIDER_URL``,
-    ``REALNAME_PROVIDER_TOKEN``, ``REALNAME_PROVIDER_TIMEOUT``)::
-
-        POST {url}  Authorization: Bearer {token}
-        {"request_id": "<uuid>", "name": "…", "id_number": "…"}
-        200 {"result": "pass"}  |  200 {"result": "fail", "reason": "姓名与身份证号不一致"}
-
-    A real provider (e.g. Aliyun 身份证二要素/实人认证, Tencent 人脸核身) needs, on top:
-    its request signing (AccessKey + HMAC, timestamps, nonces) instead of a bearer
-    token; its own field names and result-code table (match / mismatch / no record /
-    photo unusable…) mapped to pass/fail with user-facing Chinese reasons; the ID card
-    photos or a liveness/face step when the product requires more than two factors;
-    idempotency on ``request_id`` so a retried call is not billed twice; and a
-    data-processing agreement — names and ID numbers leave our systems here.
-    """
-
-    name = "provider"
-
-    def __init__(self, *, url: str | None = None, token: str | None = None, timeout=None):
-        self.url = url if url is not None else settings.REALNAME_PROVIDER_URL
-        self.token = token if token is not None else settings.REALNAME_PROVIDER_TOKEN
-        self.timeout = timeout if timeout is not None else settings.REALNAME_PROVIDER_TIMEOUT
-
-    def submit(self, verification: RealnameVerification) -> Decision | None:
-        if not self.url:
-            raise UpstreamFailed("实名核验服务未配置")
-        try:
-            response = requests.post(
-                self.url,
-                json={
-                    "request_id": str(uuid.uuid4()),
-                    "name": verification.real_name,
-                    "id_number": verification.id_number,
-                },
-                headers={"Authorization": f"Bearer {self.token}"},
-                timeout=self.timeout,
-            )
-        except requests.RequestException:
-            raise UpstreamFailed("实名核验服务调用失败，请稍后重试") from None
-        if response.status_code in (429, 503):
-            raise UpstreamBusy("实名核验服务繁忙，请稍后重试")
-        if response.status_code != 200:
-            raise UpstreamFailed("实名核验服务调用失败，请稍后重试")
-        try:
-            body = response.json()
-        except ValueError:
-            raise UpstreamFailed("实名核验服务返回了无法识别的结果") from None
-        result = body.get("result") if isinstance(body, dict) else None
-        if result == "pass":
-            return Decision(approved=True)
-        if result == "fail":
-            reason = body.get("reason") if isinstance(body.get("reason"), str) else ""
-            reason = FORBIDDEN_CHARS.sub("", reason).strip()[:REASON_MAX_LENGTH]
-            return Decision(approved=False, reason=reason or "身份信息核验未通过")
-        raise UpstreamFailed("实名核验服务返回了无法识别的结果")
-
-
-BACKENDS: dict[str, type] = {"manual": ManualBackend, "provider": ProviderBackend}
-
-
-def get_backend(name: str | None = None) -> RealnameBackend:
-    name = name or settings.REALNAME_BACKEND
-    try:
-        return BACKENDS[name]()
-    except KeyError:
-        raise UpstreamFailed("实名核验方式配置错误") from None
-
-
-# --- scope and rules --------------------------------------------------------------------------------
-
-
-def verifications_visible_to(*, staff: AdminUser, queryset: QuerySet | None = None) -> QuerySet:
-    queryset = RealnameVerification.objects.all() if queryset is None else queryset
-    if sees_everything(staff):
-        return queryset
-    return queryset.filter(user_id__in=handled_user_ids(staff))
+# --- who may decide ---------------------------------------------------------------------------------
 
 
 def staff_may_decide(verification: RealnameVerification, staff: AdminUser) -> bool:
