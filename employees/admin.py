@@ -17,39 +17,26 @@ users with an application assigned to them (``verifications_visible_to``; the
 service checks ``staff_may_decide`` again on the locked row).
 """
 
-import re
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponseRedirect
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from dictionaries.selectors import dict_value
+from shanqian.admin_reviews import ReviewAction, ReviewActionsMixin
 from shanqian.admin_site import StartPanel
 from shanqian.admin_tools import (
-    ActionPage,
-    ActionRow,
     ReadOnlyAdminMixin,
-    error_text,
-    is_confirmation,
     local_time,
     masked,
-    perform_each,
+    object_from,
     personal_columns,
-    render_action_form,
-    report_unavailable,
-    selected_ids_are_valid,
     status_badge,
     table_html,
 )
-from shanqian.errors import ApiError, InvalidInput
 from shanqian.roles import sees_everything
 from shanqian.text import FORBIDDEN_CHARS
 
@@ -68,9 +55,9 @@ from .models import (
     WorkExperience,
 )
 from .realname_providers import REASON_MAX_LENGTH
-from .resume_display import id_card_photos, resume_field
+from .resume_display import NumberSearchMixin, id_card_photos, resume_field
 from .selectors import verifications_visible_to
-from .services.realname import realname_decide
+from .services import realname
 from .tokens import revoke_tokens
 from .uploads import upload_url
 
@@ -219,20 +206,6 @@ class SmsCodeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     masked_phone = masked("phone", mask_phone, description="手机号")
 
 
-PHONE_QUERY = re.compile(r"^1[3-9]\d{9}$")
-ID_NUMBER_QUERY = re.compile(r"^\d{17}[\dXx]$")
-
-
-def _exact_number_search(queryset, term: str, *, phone: str | None, id_number: str):
-    # A whole phone or ID number is an equality lookup (index-friendly); anything else is a name search.
-    term = term.strip()
-    if phone and PHONE_QUERY.match(term):
-        return queryset.filter(**{phone: term})
-    if ID_NUMBER_QUERY.match(term):
-        return queryset.filter(**{id_number: term.upper()})
-    return None
-
-
 # --- resume & real-name (back office) ---------------------------------------------------------
 
 
@@ -262,7 +235,7 @@ class WorkExperienceInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class EmployeeAdmin(NumberSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display_links = ("real_name",)
     list_filter = ("gender", "acct_type", ("created_at", admin.DateFieldListFilter))
     list_select_related = ("user",)
@@ -311,19 +284,12 @@ class EmployeeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_object(self, request, object_id, from_field=None):
         queryset = self.get_queryset(request).select_related("user", "id_card_front", "id_card_back")
-        try:
-            employee = queryset.get(pk=self.opts.pk.to_python(object_id))
-        except (Employee.DoesNotExist, ValueError, TypeError, forms.ValidationError):
+        employee = object_from(queryset, object_id, opts=self.opts, from_field=from_field)
+        if employee is None:
             return None
         # The applications section lists only what this staff member may see (the rule's one query).
         employee.shown_applications = applications_shown_to(request.user, employee_id=employee.pk)
         return employee
-
-    def get_search_results(self, request, queryset, search_term):
-        exact = _exact_number_search(queryset, search_term, phone="phone", id_number="id_number")
-        if exact is not None:
-            return exact, False
-        return super().get_search_results(request, queryset, search_term)
 
     def get_list_display(self, request):
         personal = personal_columns(request, full=("phone", "id_number"), masked=("masked_phone", "masked_id_number"))
@@ -437,14 +403,35 @@ class RealnamePassForm(forms.Form):
     """No fields: the confirmation page of 实名成功."""
 
 
+# The decisions, served by shanqian.admin_tools.ReviewActionsMixin (the service is looked up at call time).
 DECISIONS = {
-    "pass": ("实名成功", True, RealnamePassForm, "确认实名成功"),
-    "fail": ("实名失败", False, RealnameFailForm, "确认实名失败"),
+    "pass": ReviewAction(
+        name="pass",
+        label="实名成功",
+        form_class=RealnamePassForm,
+        submit_label="确认实名成功",
+        perform=lambda verification, *, staff, data, client: realname.realname_decide(
+            verification=verification, staff=staff, approved=True
+        ),
+        permission="decide",
+        tone="done",
+    ),
+    "fail": ReviewAction(
+        name="fail",
+        label="实名失败",
+        form_class=RealnameFailForm,
+        submit_label="确认实名失败",
+        perform=lambda verification, *, staff, data, client: realname.realname_decide(
+            verification=verification, staff=staff, approved=False, reason=data["reason"]
+        ),
+        permission="decide",
+        tone="refused",
+    ),
 }
 
 
 @admin.register(RealnameVerification)
-class RealnameVerificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class RealnameVerificationAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "real_name",
         "masked_id_number",
@@ -458,10 +445,16 @@ class RealnameVerificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display_links = ("real_name",)
     list_filter = (RealnameStatusFilter, BackendFilter, ("submitted_at", admin.DateFieldListFilter))
     list_select_related = ("id_card_front", "id_card_back", "decided_by")
+    list_per_page = 50
+    # 实名成功 / 实名失败, in bulk and at <id>/decide/<pass|fail>/
+    review_actions = DECISIONS
+    review_path = "decide"
+    review_columns = ("姓名", "身份证号", "身份证照片", "提交时间")
+    review_select_related = ("id_card_front", "id_card_back")
+    # Verifications carry no phone: a whole ID number is the exact search.
+    number_search_phone = None
     search_fields = ("real_name",)
     search_help_text = "按姓名搜索；输入完整的身份证号精确查找。"
-    list_per_page = 50
-    actions = ["pass_selected", "fail_selected"]
     fields = (
         "real_name",
         "id_number",
@@ -496,16 +489,7 @@ class RealnameVerificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_object(self, request, object_id, from_field=None):
         queryset = self.get_queryset(request).select_related("user", "id_card_front", "id_card_back", "decided_by")
-        try:
-            return queryset.get(pk=self.opts.pk.to_python(object_id))
-        except (RealnameVerification.DoesNotExist, ValueError, TypeError, forms.ValidationError):
-            return None
-
-    def get_search_results(self, request, queryset, search_term):
-        exact = _exact_number_search(queryset, search_term, phone=None, id_number="id_number")
-        if exact is not None:
-            return exact, False
-        return super().get_search_results(request, queryset, search_term)
+        return object_from(queryset, object_id, opts=self.opts, from_field=from_field)
 
     masked_id_number = masked("id_number", mask_id_number, description="身份证号")
 
@@ -533,165 +517,23 @@ class RealnameVerificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def user_verify_status(self, verification):
         return verification.user.get_verify_status_display()
 
-    # --- decisions --------------------------------------------------------------------------------------
+    # --- decisions: the table above, run by ReviewActionsMixin --------------------------------------
 
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if obj is not None and obj.status == VerifyStatus.VERIFYING and self.has_decide_permission(request, obj):
-            preserved = {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}
-            context["decision_buttons"] = [
-                {
-                    "result": result,
-                    "label": label,
-                    "tone": "done" if approved else "refused",
-                    "url": add_preserved_filters(
-                        preserved,
-                        reverse(
-                            "admin:employees_realnameverification_decide",
-                            args=[obj.pk, result],
-                            current_app=self.admin_site.name,
-                        ),
-                    ),
-                }
-                for result, (label, approved, *_rest) in DECISIONS.items()
-            ]
-        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+    def review_name(self, verification):
+        return verification.real_name
 
-    def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
-        return [
-            path(
-                "<path:object_id>/decide/<slug:result>/",
-                self.admin_site.admin_view(self.decide_view),
-                name="{}_{}_decide".format(*info),
-            ),
-            *super().get_urls(),
-        ]
+    def review_blocked(self, verification, action):
+        if verification.status == VerifyStatus.VERIFYING:
+            return ""
+        return f"该实名认证已处理（{verification.get_status_display()}）"
 
-    def _rows(self, verifications):
-        return [
-            ActionRow(
-                cells=(
-                    verification.real_name,
-                    mask_id_number(verification.id_number),
-                    id_card_photos(verification.id_card_front, verification.id_card_back, thumbnails=True),
-                    local_time(verification.submitted_at),
-                ),
-                blocked=""
-                if verification.status == VerifyStatus.VERIFYING
-                else f"已处理（{verification.get_status_display()}）",
-            )
-            for verification in verifications
-        ]
-
-    ROW_COLUMNS = ("姓名", "身份证号", "身份证照片", "提交时间")
-
-    @staticmethod
-    def _describe(verification) -> str:
-        return f"{verification.real_name}（#{verification.pk}）"
-
-    def decide_view(self, request, object_id, result):
-        if result not in DECISIONS:
-            raise Http404("没有这个操作")
-        label, approved, form_class, submit_label = DECISIONS[result]
-        verification = self.get_object(request, unquote(object_id))
-        if verification is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_decide_permission(request, verification):
-            raise PermissionDenied
-        preserved = {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}
-        change_url = add_preserved_filters(
-            preserved,
-            reverse(
-                "admin:employees_realnameverification_change", args=[verification.pk], current_app=self.admin_site.name
-            ),
+    def review_row(self, request, verification):
+        return (
+            verification.real_name,
+            mask_id_number(verification.id_number),
+            id_card_photos(verification.id_card_front, verification.id_card_back, thumbnails=True),
+            local_time(verification.submitted_at),
         )
-        if verification.status != VerifyStatus.VERIFYING:
-            self.message_user(request, f"该实名认证已处理（{verification.get_status_display()}）。", messages.ERROR)
-            return HttpResponseRedirect(change_url)
-        form = form_class(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                realname_decide(
-                    verification=verification,
-                    staff=request.user,
-                    approved=approved,
-                    reason=form.cleaned_data.get("reason", ""),
-                )
-            except InvalidInput as exc:
-                form.add_error("reason" if "reason" in form.fields else None, error_text(exc))
-            except ApiError as exc:
-                self.message_user(request, f"{self._describe(verification)}：{error_text(exc)}", messages.ERROR)
-                return HttpResponseRedirect(change_url)
-            else:
-                self.log_change(request, verification, label)
-                self.message_user(request, f"已{label}：{self._describe(verification)}。", messages.SUCCESS)
-                changelist = reverse(
-                    "admin:employees_realnameverification_changelist", current_app=self.admin_site.name
-                )
-                return HttpResponseRedirect(add_preserved_filters(preserved, changelist))
-        page = ActionPage(
-            title=f"{label}：{verification.real_name}",
-            submit_label=submit_label,
-            columns=self.ROW_COLUMNS,
-            rows=self._rows([verification]),
-            cancel_url=change_url,
-            danger=not approved,
-        )
-        return render_action_form(self, request, page=page, form=form, extra_context={"original": verification})
-
-    def response_action(self, request, queryset):
-        if not selected_ids_are_valid(request):
-            self.message_user(request, "所选记录的编号无效，未作任何修改。", messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-        return super().response_action(request, queryset)
-
-    def _decide_action(self, request, queryset, result: str, action_name: str):
-        label, approved, form_class, submit_label = DECISIONS[result]
-        verifications = list(queryset.select_related("id_card_front", "id_card_back"))
-        report_unavailable(self, request, verifications)
-        if not verifications:
-            return None
-        if not any(v.status == VerifyStatus.VERIFYING for v in verifications):
-            for verification in verifications:
-                self.message_user(
-                    request,
-                    f"{self._describe(verification)}：该实名认证已处理（{verification.get_status_display()}）。",
-                    messages.ERROR,
-                )
-            return None
-        form = form_class(request.POST if is_confirmation(request) else None)
-        if is_confirmation(request) and form.is_valid():
-            done = perform_each(
-                self,
-                request,
-                verifications,
-                lambda v: realname_decide(
-                    verification=v, staff=request.user, approved=approved, reason=form.cleaned_data.get("reason", "")
-                ),
-                done_label=label,
-                describe=self._describe,
-            )
-            for verification in done:
-                self.log_change(request, verification, label)
-            return None
-        page = ActionPage(
-            title=f"{label}：{len(verifications)} 条实名认证",
-            submit_label=submit_label,
-            columns=self.ROW_COLUMNS,
-            rows=self._rows(verifications),
-            action_name=action_name,
-            selected_ids=[v.pk for v in verifications],
-            danger=not approved,
-        )
-        return render_action_form(self, request, page=page, form=form)
-
-    @admin.action(description="实名成功", permissions=["decide"])
-    def pass_selected(self, request, queryset):
-        return self._decide_action(request, queryset, "pass", "pass_selected")
-
-    @admin.action(description="实名失败", permissions=["decide"])
-    def fail_selected(self, request, queryset):
-        return self._decide_action(request, queryset, "fail", "fail_selected")
 
 
 # --- the start page ----------------------------------------------------------------------------------
@@ -699,14 +541,10 @@ class RealnameVerificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 def realname_queue_panel(request, site) -> StartPanel | None:
     """How many verifications wait (实名中) among those this user may see, linking to the queue."""
-    user = request.user
-    if not user.has_perm("employees.view_realnameverification"):
+    url = site.changelist_for(request, "employees.realnameverification")
+    if url is None:
         return None
-    try:
-        url = reverse("admin:employees_realnameverification_changelist", current_app=site.name)
-    except NoReverseMatch:
-        return None
-    count = verifications_visible_to(staff=user).filter(status=VerifyStatus.VERIFYING).count()
+    count = verifications_visible_to(staff=request.user).filter(status=VerifyStatus.VERIFYING).count()
     return StartPanel("admin/employees/start_panel.html", {"count": count, "url": url})
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+ID_NUMBER_SHAPE = re.compile(r"^\d{17}[\dX]$")
 
 
 class IdNumberError(ValueError):
@@ -40,7 +40,7 @@ def check_char(first17: str) -> str:
 
 def parse_id_number(raw: str, *, today: datetime.date | None = None) -> IdNumber:
     number = (raw or "").strip().upper()
-    if not _SHAPE.match(number):
+    if not ID_NUMBER_SHAPE.match(number):
         raise IdNumberError("身份证号应为 18 位，前 17 位为数字，最后一位为数字或 X。")
     if check_char(number[:17]) != number[17]:
         raise IdNumberError("身份证号校验位不正确，请核对。")

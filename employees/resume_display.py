@@ -5,7 +5,8 @@ application page (``signing.admin.SignApplicationAdmin``) both render a resume t
 Each display is a plain function of an ``Employee`` (text, or safe HTML for the photo and row
 tables). ``resume_field(label, display, through=…)`` turns one into an admin display method for
 rows that reach the resume through an attribute (``through="em"`` on an application); an empty
-value shows as ``-``.
+value shows as ``-``. ``NumberSearchMixin`` makes a whole mobile or ID number typed into a list's
+search an exact lookup.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from shanqian.admin_tools import Photo, photos_html, table_html
 
 from .idcard import IdNumberError, parse_id_number
 from .models import Employee
+from .selectors import exact_number_search
 from .uploads import upload_url
 
 EMPTY = "-"
@@ -111,3 +113,22 @@ def resume_field(label: str, display: str | Callable[[Employee], object], *, thr
         return value if value not in (None, "") else EMPTY
 
     return field
+
+
+class NumberSearchMixin:
+    """
+    For a ModelAdmin listing people: a whole mobile or ID number typed into the search is an
+    equality lookup on these paths (``employees.selectors.exact_number_search``); anything else is
+    the admin's own search. ``number_search_phone = None`` for rows without a phone.
+    """
+
+    number_search_phone: str | None = "phone"
+    number_search_id_number: str = "id_number"
+
+    def get_search_results(self, request, queryset, search_term):
+        exact = exact_number_search(
+            queryset, search_term, phone=self.number_search_phone, id_number=self.number_search_id_number
+        )
+        if exact is not None:
+            return exact, False
+        return super().get_search_results(request, queryset, search_term)

@@ -8,6 +8,8 @@ latest application (company, position, handler) are added by the layer that owns
 applications (``signing.selectors.resume_of_user``).
 * ``verifications_visible_to(staff=…)`` — the back office's scope of real-name
   checks: all for a superuser, else those of the people the staff member handles.
+* ``exact_number_search(queryset, term, phone=…, id_number=…)`` — a whole mobile or
+  ID number typed into a back-office search, as an equality lookup.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from shanqian.roles import sees_everything
 from shanqian.storage import signed_file_url
 
 from .assignment import handled_user_ids
-from .idcard import IdNumberError, parse_id_number
+from .idcard import ID_NUMBER_SHAPE, IdNumberError, parse_id_number
 from .models import Employee, EmployeeEducation, RealnameVerification, WechatUser, WorkExperience
+from .phones import is_mobile
 
 if TYPE_CHECKING:
     from shanqian.models import AdminUser
@@ -116,3 +119,18 @@ def verifications_visible_to(*, staff: AdminUser, queryset: QuerySet | None = No
     if sees_everything(staff):
         return queryset
     return queryset.filter(user_id__in=handled_user_ids(staff))
+
+
+def exact_number_search(queryset: QuerySet, term: str, *, phone: str | None, id_number: str) -> QuerySet | None:
+    """
+    A whole mobile number or ID number (a lower-case x accepted) typed into a back-office search is
+    an equality lookup on the ``phone`` / ``id_number`` paths of ``queryset``'s model, which the
+    employee indexes serve; None for any other term (the caller's name search applies). Lookups by
+    ID number go through here, so the number's storage can change in one place.
+    """
+    term = term.strip()
+    if phone and is_mobile(term):
+        return queryset.filter(**{phone: term})
+    if ID_NUMBER_SHAPE.match(term.upper()):
+        return queryset.filter(**{id_number: term.upper()})
+    return None

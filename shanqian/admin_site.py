@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib import admin
+from django.urls import NoReverseMatch, reverse
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,16 @@ class ShanqianAdminSite(admin.AdminSite):
         """Show ``panel(request, site)`` on the start page; returns ``panel`` (usable as a decorator)."""
         self._start_panels.append(panel)
         return panel
+
+    def changelist_for(self, request, model: str) -> str | None:
+        """The list URL of ``model`` (``"app_label.model_name"``) for a panel; None unless the user may view it here."""
+        app_label, model_name = model.split(".")
+        if not request.user.has_perm(f"{app_label}.view_{model_name}"):
+            return None
+        try:
+            return reverse(f"admin:{app_label}_{model_name}_changelist", current_app=self.name)
+        except NoReverseMatch:  # that admin is not registered on this site
+            return None
 
     def start_panels(self, request) -> list[StartPanel]:
         return [shown for shown in (panel(request, self) for panel in self._start_panels) if shown is not None]

@@ -11,43 +11,27 @@ never inline, so a strict Content-Security-Policy can apply):
 * ``local_time(dt)`` — ``YYYY-MM-DD HH:MM`` in the configured time zone, ``-`` for none.
 * ``table_html(headers, rows, empty=…)`` and ``photos_html(photos, thumbnails=…)`` — template
   includes (``admin/shanqian/table.html``, ``admin/shanqian/photos.html``).
+* ``object_from(queryset, object_id, opts=…)`` — ``get_object`` over a page's own queryset.
 
-Actions that change state follow ``django.contrib.admin.actions.delete_selected``:
-the first POST (from the changelist) renders ``admin/shanqian/action_form.html``
-with the selected ids in hidden fields; the confirming POST (``post=yes``) validates
-the form and calls the service once per row. Domain errors
-(``shanqian.errors.ApiError`` and its subclasses: ``TransitionNotAllowed``,
-``NotYourApplication``, ``InvalidInput``, ``Conflict``…) are caught per row and
-reported by name with ``message_user(level=ERROR)``; the other rows are processed.
-Nothing here writes a model: the services do.
+The review-action framework (the moves staff make on rows, with their confirmation page) is
+``shanqian.admin_reviews``.
 
-* ``selected_ids_are_valid`` — refuse hostile ``_selected_action`` values before
-  Django's own ``pk__in`` filter turns them into a 500.
-* ``report_unavailable`` — ids that were posted but are not in the staff member's
-  (scoped) queryset: someone else's rows, forged ids, rows gone from the filter.
-* ``perform_each`` — the per-row loop.
-* ``render_action_form`` — the intermediate page, for bulk actions and per-object views.
-* ``ReadOnlyAdminMixin`` — for records nobody edits by hand (resumes, audit events,
-  sealed documents, verifications): no add, change or delete.
+``ReadOnlyAdminMixin`` — for records nobody edits by hand (resumes, audit events, sealed
+documents, verifications): no add, change or delete.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
-from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from .errors import ApiError
 from .roles import masks_personal_data
-
-MAX_NAMES = 10
-MAX_ID_LENGTH = 18
 
 # --- display -----------------------------------------------------------------------------------------
 
@@ -103,114 +87,16 @@ def photos_html(photos: Sequence[Photo], *, thumbnails: bool = False):
     return render_to_string("admin/shanqian/photos.html", {"photos": photos, "thumbnails": thumbnails})
 
 
-# --- actions -----------------------------------------------------------------------------------------
-
-
-def error_text(exc: ApiError) -> str:
-    """The Chinese message of a domain error; for field errors, the field messages themselves."""
-    data = exc.data if isinstance(exc.data, dict) else {}
-    errors = data.get("errors") if isinstance(data.get("errors"), dict) else {}
-    details = []
-    for messages_ in errors.values():
-        details.extend(str(m) for m in (messages_ if isinstance(messages_, list | tuple) else [messages_]))
-    return "；".join(details) if details else exc.msg
-
-
-def names(labels: Sequence[str]) -> str:
-    shown = "、".join(labels[:MAX_NAMES])
-    return f"{shown} 等 {len(labels)} 条" if len(labels) > MAX_NAMES else shown
-
-
-def is_confirmation(request) -> bool:
-    return request.method == "POST" and request.POST.get("post") == "yes"
-
-
-def selected_ids_are_valid(request) -> bool:
-    return all(
-        value.isascii() and value.isdigit() and len(value) <= MAX_ID_LENGTH
-        for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
-    )
-
-
-def report_unavailable(modeladmin, request, objects: Iterable) -> int:
-    """Report posted ids that the scoped queryset did not return; returns how many."""
-    if request.POST.get("select_across") == "1":
-        return 0
-    selected = set(request.POST.getlist(helpers.ACTION_CHECKBOX_NAME))
-    missing = selected - {str(obj.pk) for obj in objects}
-    if missing:
-        modeladmin.message_user(
-            request,
-            f"所选的 {len(missing)} 条记录不在您可处理的列表中"
-            "（不存在、不由您处理，或已不符合当前筛选条件），未作处理。",
-            messages.ERROR,
-        )
-    return len(missing)
-
-
-def perform_each(
-    modeladmin,
-    request,
-    objects: Iterable,
-    perform: Callable,
-    *,
-    done_label: str,
-    describe: Callable[[object], str],
-) -> list:
-    """Call ``perform(obj)`` per object; each domain error becomes one ERROR message naming the row."""
-    done = []
-    for obj in objects:
-        try:
-            perform(obj)
-        except ApiError as exc:
-            modeladmin.message_user(request, f"{describe(obj)}：{error_text(exc)}", messages.ERROR)
-        else:
-            done.append(obj)
-    if done:
-        modeladmin.message_user(
-            request, f"已{done_label} {len(done)} 条：{names([describe(obj) for obj in done])}。", messages.SUCCESS
-        )
-    return done
-
-
-@dataclass
-class ActionRow:
-    cells: Sequence
-    blocked: str = ""  # why this row will be skipped, shown on the page
-
-
-@dataclass
-class ActionPage:
-    title: str
-    submit_label: str
-    columns: Sequence[str]
-    rows: Sequence[ActionRow]
-    intro: str = ""
-    cancel_url: str = ""
-    action_name: str | None = None  # set for a changelist action: the page re-posts it with the ids
-    selected_ids: Sequence = field(default_factory=list)
-    danger: bool = False
-
-
-def render_action_form(modeladmin, request, *, page: ActionPage, form, extra_context: dict | None = None):
-    opts = modeladmin.model._meta
-    media = modeladmin.media
-    if form is not None:
-        media += form.media
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": page.title,
-        "subtitle": None,
-        "opts": opts,
-        "app_label": opts.app_label,
-        "page": page,
-        "form": form,
-        "media": media,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        **(extra_context or {}),
-    }
-    request.current_app = modeladmin.admin_site.name
-    return TemplateResponse(request, "admin/shanqian/action_form.html", context)
+def object_from(queryset, object_id, *, opts, from_field: str | None = None):
+    """
+    ``ModelAdmin.get_object`` over ``queryset`` (the scoped queryset plus what the object's page
+    shows): an unknown or malformed id is None, which the admin answers as "不存在".
+    """
+    field = opts.pk if from_field is None else opts.get_field(from_field)
+    try:
+        return queryset.get(**{field.name: field.to_python(object_id)})
+    except (queryset.model.DoesNotExist, ValidationError, ValueError, TypeError):
+        return None
 
 
 class ReadOnlyAdminMixin:

@@ -2,11 +2,12 @@
 秒云达 1.0 后台: signing applications (签约申请), their audit events and sealed documents.
 
 Nobody edits an application, an event or a document by hand. Every status change
-goes through ``signing.services.applications`` — the actions 审核通过 / 驳回 / 取消 / 线下签约, in
-bulk from the list (the ``delete_selected`` pattern, see ``shanqian.admin_tools``)
-or one at a time from the application's page (``<id>/review/<move>/``). So
-``has_change_permission`` is False everywhere here and the model's ``change``
-permission is read as "may review" (``has_review_permission``).
+goes through ``signing.services.applications`` — the moves 审核通过 / 驳回 / 取消 / 线下签约,
+declared once in ``REVIEWS`` and served by ``shanqian.admin_tools.ReviewActionsMixin``:
+in bulk from the list (the ``delete_selected`` pattern) or one at a time from the
+application's page (``<id>/review/<move>/``). So ``has_change_permission`` is False
+everywhere here and the model's ``change`` permission is read as "may review"
+(``has_review_permission``).
 
 Scope: every queryset starts from ``applications_visible_to`` — a superuser sees
 everything, anyone else (a handler) only the applications assigned to them: the
@@ -18,25 +19,20 @@ the list and the export for everybody but superusers.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpResponseRedirect
-from django.urls import NoReverseMatch, path, reverse
+from django.http import FileResponse, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from employees.masking import mask_id_number, mask_phone
 from employees.models import EmployeeEducation, WorkExperience
 from employees.resume_display import (
+    NumberSearchMixin,
     acct_address,
     age_now,
     current_address,
@@ -47,23 +43,9 @@ from employees.resume_display import (
     resume_field,
     work_table,
 )
+from shanqian.admin_reviews import ActionRefused, ReviewAction, ReviewActionsMixin
 from shanqian.admin_site import StartPanel
-from shanqian.admin_tools import (
-    ActionPage,
-    ActionRow,
-    ReadOnlyAdminMixin,
-    error_text,
-    is_confirmation,
-    local_time,
-    masked,
-    perform_each,
-    personal_columns,
-    render_action_form,
-    report_unavailable,
-    selected_ids_are_valid,
-)
-from shanqian.client import client_context
-from shanqian.errors import ApiError, InvalidInput
+from shanqian.admin_tools import ReadOnlyAdminMixin, local_time, masked, object_from, personal_columns
 from shanqian.paginators import EstimatedCountPaginator
 from shanqian.roles import handlers_queryset, masks_personal_data, sees_everything
 from shanqian.storage import signed_file_url
@@ -76,36 +58,29 @@ from .models import SignApplication, SignedDocument, SignEvent, SignStatus
 from .selectors import WORK_QUEUE_ORDERING, application_dashboard, applications_visible_to
 from .services import applications as services
 
-PHONE_QUERY = re.compile(r"^1[3-9]\d{9}$")
-ID_NUMBER_QUERY = re.compile(r"^\d{17}[\dXx]$")
+# --- the review moves: one table, served by shanqian.admin_tools.ReviewActionsMixin ---------------
 
 
-def describe(application: SignApplication) -> str:
-    return f"{application.em.real_name}（#{application.pk}）"
+def _one_company(applications) -> dict:
+    """Contract templates belong to one company: one approve form cannot fit rows of several."""
+    companies = {application.company_id: application.company for application in applications}
+    if len(companies) > 1:
+        raise ActionRefused(
+            "所选申请属于多个用人单位（"
+            + "、".join(str(company) for company in companies.values())
+            + "），合同模板按用人单位区分：请先按用人单位筛选，再分别审核通过。未作任何修改。"
+        )
+    return {"company": next(iter(companies.values()))}
 
 
-# --- the review moves ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Review:
-    move: str  # a key of services.MOVES
-    form_class: type[forms.Form]
-    submit_label: str
-    perform: Callable[..., SignApplication]
-    danger: bool = False
-
-    @property
-    def label(self) -> str:
-        return services.MOVES[self.move].label
-
-
+# The service is looked up at call time (``services.application_…``), so a test may stand in for it.
 REVIEWS = {
-    "approve": Review(
-        "approve",
-        ApproveForm,
-        "确认审核通过",
-        lambda app, *, staff, data, client: services.application_approve(
+    "approve": ReviewAction(
+        name="approve",
+        label=services.MOVES["approve"].label,
+        form_class=ApproveForm,
+        submit_label="确认审核通过",
+        perform=lambda app, *, staff, data, client: services.application_approve(
             application=app,
             staff=staff,
             contract=data["contract"],
@@ -113,40 +88,43 @@ REVIEWS = {
             salary=data["salary"],
             client=client,
         ),
+        permission="review",
+        tone="done",
+        form_kwargs=_one_company,
     ),
-    "reject": Review(
-        "reject",
-        RejectForm,
-        "确认驳回",
-        lambda app, *, staff, data, client: services.application_reject(
+    "reject": ReviewAction(
+        name="reject",
+        label=services.MOVES["reject"].label,
+        form_class=RejectForm,
+        submit_label="确认驳回",
+        perform=lambda app, *, staff, data, client: services.application_reject(
             application=app, staff=staff, reason=data["reason"], client=client
         ),
-        danger=True,
+        permission="review",
+        tone="refused",
     ),
-    "cancel": Review(
-        "cancel",
-        CancelForm,
-        "确认取消申请",
-        lambda app, *, staff, data, client: services.application_cancel(
+    "cancel": ReviewAction(
+        name="cancel",
+        label=services.MOVES["cancel"].label,
+        form_class=CancelForm,
+        submit_label="确认取消申请",
+        perform=lambda app, *, staff, data, client: services.application_cancel(
             application=app, actor_staff=staff, note=data["note"], client=client
         ),
-        danger=True,
+        permission="review",
+        tone="refused",
     ),
-    "sign_offline": Review(
-        "sign_offline",
-        SignOfflineForm,
-        "确认已线下签约",
-        lambda app, *, staff, data, client: services.application_sign_offline(
+    "sign_offline": ReviewAction(
+        name="sign_offline",
+        label=services.MOVES["sign_offline"].label,
+        form_class=SignOfflineForm,
+        submit_label="确认已线下签约",
+        perform=lambda app, *, staff, data, client: services.application_sign_offline(
             application=app, staff=staff, note=data["note"], client=client
         ),
+        permission="review",
     ),
 }
-
-
-def blocked_reason(application: SignApplication, move: str) -> str:
-    if services.can_move(application, move):
-        return ""
-    return f"该申请当前为「{application.get_status_display()}」，不能{services.MOVES[move].label}"
 
 
 # --- filters -----------------------------------------------------------------------------------------
@@ -216,7 +194,7 @@ class SignEventInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 @admin.register(SignApplication)
-class SignApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SignApplicationAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display_links = ("employee_name",)
     list_filter = ("status", "company", HandlerFilter, ("apply_time", admin.DateFieldListFilter))
     list_select_related = ("em", "company", "ad_user")
@@ -226,7 +204,12 @@ class SignApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # A million rows must not be counted twice per page (bench/scale.py, docs/scale.md).
     paginator = EstimatedCountPaginator
     show_full_result_count = False
-    actions = ["approve_selected", "reject_selected", "cancel_selected", "sign_offline_selected", "export_selected"]
+    actions = ["export_selected"]
+    number_search_phone = "em__phone"
+    number_search_id_number = "em__id_number"
+    review_actions = REVIEWS
+    review_columns = ("签约人", "手机号", "用人单位", "岗位", "状态", "申请时间")
+    review_select_related = ("em", "company", "ad_user")
     inlines = [SignEventInline]
     fieldsets = (
         (
@@ -308,20 +291,7 @@ class SignApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 Prefetch("em__work_exps", queryset=WorkExperience.objects.order_by("start_date", "id")),
             )
         )
-        field = self.opts.pk if from_field is None else self.opts.get_field(from_field)
-        try:
-            return queryset.get(**{field.name: field.to_python(object_id)})
-        except (SignApplication.DoesNotExist, ValidationError, ValueError, TypeError):
-            return None
-
-    def get_search_results(self, request, queryset, search_term):
-        term = search_term.strip()
-        # A whole phone or ID number is an equality lookup, so the employee indexes serve it.
-        if PHONE_QUERY.match(term):
-            return queryset.filter(em__phone=term), False
-        if ID_NUMBER_QUERY.match(term):
-            return queryset.filter(em__id_number=term.upper()), False
-        return super().get_search_results(request, queryset, search_term)
+        return object_from(queryset, object_id, opts=self.opts, from_field=from_field)
 
     # --- the list ------------------------------------------------------------------------------------
 
@@ -418,116 +388,39 @@ class SignApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             local_time(document.created_at),
         )
 
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        if obj is not None:
-            preserved = self.get_preserved_filters(request)
-            context["review_buttons"] = [
-                {
-                    "move": move,
-                    "label": review.label,
-                    "tone": "refused" if review.danger else ("done" if move == "approve" else ""),
-                    "url": add_preserved_filters(
-                        {"preserved_filters": preserved, "opts": self.opts},
-                        reverse(
-                            "admin:signing_signapplication_review",
-                            args=[obj.pk, move],
-                            current_app=self.admin_site.name,
-                        ),
-                    ),
-                }
-                for move, review in REVIEWS.items()
-                if services.can_move(obj, move) and self.has_review_permission(request, obj)
-            ]
-        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
-
     # --- URLs: per-object review, export ------------------------------------------------------------
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
         urls = [
-            path(
-                "<path:object_id>/review/<slug:move>/",
-                self.admin_site.admin_view(self.review_view),
-                name="{}_{}_review".format(*info),
-            ),
             path("export/", self.admin_site.admin_view(self.export_view), name="{}_{}_export".format(*info)),
             *verify_document_urls(self.admin_site),
         ]
         # Ours first: super()'s "<path:object_id>/" would swallow them.
         return urls + super().get_urls()
 
-    def _changelist_url(self, request):
-        url = reverse("admin:signing_signapplication_changelist", current_app=self.admin_site.name)
-        return add_preserved_filters({"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}, url)
+    # --- review: the table above, run by ReviewActionsMixin -----------------------------------------
 
-    def _change_url(self, request, application):
-        url = reverse("admin:signing_signapplication_change", args=[application.pk], current_app=self.admin_site.name)
-        return add_preserved_filters({"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}, url)
+    def review_name(self, application):
+        return application.em.real_name
 
-    def _row(self, request, application, move):
-        mask = masks_personal_data(request.user)
-        return ActionRow(
-            cells=(
-                describe(application),
-                mask_phone(application.em.phone) if mask else application.em.phone,
-                application.company,
-                application.work_pos,
-                application.get_status_display(),
-                local_time(application.apply_time),
-            ),
-            blocked=blocked_reason(application, move),
+    def review_blocked(self, application, action):
+        if services.can_move(application, action.name):
+            return ""
+        return f"该申请当前为「{application.get_status_display()}」，不能{action.label}"
+
+    def review_row(self, request, application):
+        phone = application.em.phone
+        return (
+            self.review_describe(application),
+            mask_phone(phone) if masks_personal_data(request.user) else phone,
+            application.company,
+            application.work_pos,
+            application.get_status_display(),
+            local_time(application.apply_time),
         )
 
-    ROW_COLUMNS = ("签约人", "手机号", "用人单位", "岗位", "状态", "申请时间")
-
-    def review_view(self, request, object_id, move):
-        review = REVIEWS.get(move)
-        if review is None:
-            raise Http404("没有这个操作")
-        application = self.get_object(request, unquote(object_id))
-        if application is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_review_permission(request, application):
-            raise PermissionDenied
-        change_url = self._change_url(request, application)
-        blocked = blocked_reason(application, move)
-        if blocked:
-            self.message_user(request, f"{blocked}。", messages.ERROR)
-            return HttpResponseRedirect(change_url)
-
-        form_kwargs = {"company": application.company} if move == "approve" else {}
-        form = review.form_class(request.POST if request.method == "POST" else None, **form_kwargs)
-        if request.method == "POST" and form.is_valid():
-            try:
-                review.perform(application, staff=request.user, data=form.cleaned_data, client=client_context(request))
-            except InvalidInput as exc:
-                self._form_errors_from(form, exc)
-            except ApiError as exc:
-                self.message_user(request, f"{describe(application)}：{error_text(exc)}", messages.ERROR)
-                return HttpResponseRedirect(change_url)
-            else:
-                self.log_change(request, application, review.label)
-                self.message_user(request, f"已{review.label}：{describe(application)}。", messages.SUCCESS)
-                return HttpResponseRedirect(self._changelist_url(request))
-
-        page = ActionPage(
-            title=f"{review.label}：{application.em.real_name}",
-            submit_label=review.submit_label,
-            columns=self.ROW_COLUMNS,
-            rows=[self._row(request, application, move)],
-            cancel_url=change_url,
-            danger=review.danger,
-        )
-        return render_action_form(self, request, page=page, form=form, extra_context={"original": application})
-
-    @staticmethod
-    def _form_errors_from(form, exc: InvalidInput) -> None:
-        errors = (exc.data or {}).get("errors") or {}
-        for name, field_errors in errors.items():
-            for message in field_errors if isinstance(field_errors, list) else [field_errors]:
-                form.add_error(name if name in form.fields else None, str(message))
-        if not errors:
-            form.add_error(None, exc.msg)
+    # --- export --------------------------------------------------------------------------------------
 
     def export_view(self, request):
         if not self.has_view_permission(request):
@@ -544,86 +437,6 @@ class SignApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         response = FileResponse(output, as_attachment=True, filename=export_filename(), content_type=CONTENT_TYPE)
         response["Cache-Control"] = "no-store"
         return response
-
-    # --- actions -------------------------------------------------------------------------------------
-
-    def response_action(self, request, queryset):
-        if not selected_ids_are_valid(request):
-            self.message_user(request, "所选记录的编号无效，未作任何修改。", messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-        return super().response_action(request, queryset)
-
-    def _review_action(self, request, queryset, move: str, action_name: str):
-        review = REVIEWS[move]
-        applications = list(queryset.select_related("em", "company", "ad_user"))
-        report_unavailable(self, request, applications)
-        if not applications:
-            return None
-        movable = [app for app in applications if services.can_move(app, move)]
-        if not movable:
-            for application in applications:
-                self.message_user(
-                    request, f"{describe(application)}：{blocked_reason(application, move)}。", messages.ERROR
-                )
-            return None
-
-        form_kwargs = {}
-        if move == "approve":
-            companies = {app.company_id: app.company for app in movable}
-            if len(companies) > 1:
-                # Contract templates belong to one company: one form cannot fit rows of several.
-                self.message_user(
-                    request,
-                    "所选申请属于多个用人单位（"
-                    + "、".join(str(company) for company in companies.values())
-                    + "），合同模板按用人单位区分：请先按用人单位筛选，再分别审核通过。未作任何修改。",
-                    messages.ERROR,
-                )
-                return None
-            form_kwargs["company"] = next(iter(companies.values()))
-
-        form = review.form_class(request.POST if is_confirmation(request) else None, **form_kwargs)
-        if is_confirmation(request) and form.is_valid():
-            client = client_context(request)
-            done = perform_each(
-                self,
-                request,
-                applications,
-                lambda app: review.perform(app, staff=request.user, data=form.cleaned_data, client=client),
-                done_label=review.label,
-                describe=describe,
-            )
-            for application in done:
-                self.log_change(request, application, review.label)
-            return None
-
-        page = ActionPage(
-            title=f"{review.label}：{len(applications)} 条签约申请",
-            intro=f"将对下列 {len(movable)} 条申请执行「{review.label}」。",
-            submit_label=review.submit_label,
-            columns=self.ROW_COLUMNS,
-            rows=[self._row(request, app, move) for app in applications],
-            action_name=action_name,
-            selected_ids=[app.pk for app in applications],
-            danger=review.danger,
-        )
-        return render_action_form(self, request, page=page, form=form)
-
-    @admin.action(description="审核通过", permissions=["review"])
-    def approve_selected(self, request, queryset):
-        return self._review_action(request, queryset, "approve", "approve_selected")
-
-    @admin.action(description="驳回", permissions=["review"])
-    def reject_selected(self, request, queryset):
-        return self._review_action(request, queryset, "reject", "reject_selected")
-
-    @admin.action(description="取消", permissions=["review"])
-    def cancel_selected(self, request, queryset):
-        return self._review_action(request, queryset, "cancel", "cancel_selected")
-
-    @admin.action(description="线下签约", permissions=["review"])
-    def sign_offline_selected(self, request, queryset):
-        return self._review_action(request, queryset, "sign_offline", "sign_offline_selected")
 
     @admin.action(description="导出 Excel", permissions=["view"])
     def export_selected(self, request, queryset):
@@ -729,14 +542,10 @@ class SignedDocumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 def applications_board(request, site) -> StartPanel | None:
     """Applications by status, applied today and overall, each count a link to the filtered list."""
-    user = request.user
-    if not user.has_perm("signing.view_signapplication"):
+    changelist = site.changelist_for(request, "signing.signapplication")
+    if changelist is None:
         return None
-    try:
-        changelist = reverse("admin:signing_signapplication_changelist", current_app=site.name)
-    except NoReverseMatch:  # the signing admin is not registered on this site
-        return None
-    board = application_dashboard(staff=user)
+    board = application_dashboard(staff=request.user)
     start, end = board["today_range"]
     today = {"apply_time__gte": str(start), "apply_time__lt": str(end)}
     rows = [
