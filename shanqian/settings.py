@@ -332,6 +332,79 @@ APPLICANT_RETENTION_DAYS = env.int("APPLICANT_RETENTION_DAYS", default=180)
 # Benchmarks only: exposes a bare JsonResponse view as the framework ceiling.
 BENCH_CEILING_VIEW = env.bool("BENCH_CEILING_VIEW", default=False)
 
+# --- Background work: Celery, the outbox, notifications, webhooks, bulk jobs (SPEC §11) ---------
+
+# The broker. Unset (the embedded default) → no broker: tasks run eagerly, in-process, after the
+# transaction that queued them commits (shanqian.celery.dispatch), so `make run` needs nothing more.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+# A task is acknowledged after it ran, one at a time per worker process: a killed worker loses
+# nothing it had taken (and the outbox re-drive covers whatever the broker itself loses).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+# A request that queues a task while the broker is down waits at most ~1 s, then goes on: the
+# outbox row is committed and the re-drive delivers it once the broker is back.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.3, "interval_max": 0.5}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule"))
+# Periodic work (Celery beat): one line per task — name: {"task": dotted name, "schedule": seconds or crontab}.
+CELERY_BEAT_SCHEDULE = {
+    "outbox-redrive": {
+        "task": "shanqian.tasks.outbox_redrive",
+        "schedule": env.float("OUTBOX_REDRIVE_SECONDS", default=30.0),
+    },
+}
+
+# The outbox (shanqian.outbox): a row still pending this long after it was due is re-queued.
+OUTBOX_REDRIVE_GRACE = env.int("OUTBOX_REDRIVE_GRACE", default=30)
+OUTBOX_REDRIVE_BATCH = env.int("OUTBOX_REDRIVE_BATCH", default=500)
+# How long a worker holds a claimed row before another may take it over (longer than any send).
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
+
+# Bulk actions in the back office (shanqian.bulk): more rows than this run as a background job.
+BULK_INLINE_LIMIT = env.int("BULK_INLINE_LIMIT", default=20)
+BULK_JOB_CONCURRENCY = env.int("BULK_JOB_CONCURRENCY", default=4)
+BULK_JOB_LEASE_SECONDS = env.int("BULK_JOB_LEASE_SECONDS", default=120)
+
+# Worker notices: with no unused subscribe acceptance (or WeChat refusing), send an SMS instead.
+NOTIFY_SMS_FALLBACK = env.bool("NOTIFY_SMS_FALLBACK", default=True)
+# Per notice kind, the template code (Aliyun) or template id (Tencent) of the SMS notice; JSON.
+SMS_NOTICE_TEMPLATES = env.json("SMS_NOTICE_TEMPLATES", default={})
+# The back office's address, for links in HR emails and 企业微信 messages.
+BACKOFFICE_BASE_URL = env.str("BACKOFFICE_BASE_URL", default="http://127.0.0.1:8000")
+WECOM_TIMEOUT = (env.float("WECOM_CONNECT_TIMEOUT", default=3.0), env.float("WECOM_READ_TIMEOUT", default=5.0))
+
+# Webhooks: private, loopback and link-local targets are refused unless this is on (default: DEBUG).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3.0)
+# The whole attempt (connect, send, the receiver's answer) never takes longer than this.
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)
+
+# Email to HR handlers (Django's email backend): the console under DEBUG, SMTP otherwise.
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="闪签云 <noreply@localhost>")
+
 # --- Production hardening ------------------------------------------------------------
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
