@@ -440,5 +440,7 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # urllib3 logs request lines at DEBUG, and code2Session carries the app secret in its query.
         "urllib3": {"level": "WARNING"},
+        # Its header-parsing warning names the full URL, and a webhook URL may carry a token.
+        "urllib3.connection": {"level": "ERROR"},
     },
 }
