@@ -1,5 +1,6 @@
 """
-SMS gateways behind one function: ``send_sms(phone, code, text)``.
+SMS gateways behind two functions: ``send_sms(phone, code, text)`` for verification codes and
+``send_notice(phone, kind, text, params)`` for notices (SPEC §11: the fallback of a worker notice).
 
 ``settings.SMS_BACKEND`` picks the backend:
 
@@ -14,6 +15,12 @@ SMS gateways behind one function: ``send_sms(phone, code, text)``.
   as a form to ``SMS_ALIYUN["ENDPOINT"]``.
 * ``tencent`` — Tencent Cloud SendSms (API 2021-01-11, TC3-HMAC-SHA256), POSTed
   as JSON to ``SMS_TENCENT["ENDPOINT"]``.
+
+Notices use the same backends: ``console`` logs the text under DEBUG (only its length otherwise),
+``file`` writes the line with an empty ``code``, and the vendors send the template of that kind of
+notice from ``SMS_NOTICE_TEMPLATES`` (Aliyun: ``TemplateParam`` is ``params`` as a JSON object;
+Tencent: ``TemplateParamSet`` is its values in order). A kind with no template configured is
+``NoticeNotConfigured`` (permanent: retrying cannot help).
 
 Failures raise domain errors: the gateway's own flow control → ``RateLimited``
 (42900), anything else (refusal, network, timeout, garbage) → ``UpstreamFailed``
@@ -50,6 +57,19 @@ _LIMITED = "短信发送过于频繁，请稍后再试"
 class SmsBackend(Protocol):
     def send(self, *, phone: str, code: str, text: str) -> None: ...
 
+    def send_notice(self, *, phone: str, kind: str, text: str, params: dict[str, str]) -> None: ...
+
+
+class NoticeNotConfigured(Exception):
+    """No SMS template is configured for this kind of notice (``SMS_NOTICE_TEMPLATES``)."""
+
+
+def notice_template(kind: str) -> str:
+    template = (settings.SMS_NOTICE_TEMPLATES or {}).get(kind, "")
+    if not template:
+        raise NoticeNotConfigured(f"SMS_NOTICE_TEMPLATES 中没有「{kind}」通知的短信模板")
+    return str(template)
+
 
 # --- development backends ---------------------------------------------------------
 
@@ -59,8 +79,16 @@ class ConsoleBackend:
         shown = text if settings.DEBUG else text.replace(code, "******")
         logger.info("SMS (console) to %s: %s", mask_phone(phone), shown)
 
+    def send_notice(self, *, phone: str, kind: str, text: str, params: dict[str, str]) -> None:
+        # A notice may quote what HR wrote (a rejection reason): only a developer's console shows it.
+        shown = text if settings.DEBUG else f"({kind}, {len(text)} 字)"
+        logger.info("SMS notice (console) to %s: %s", mask_phone(phone), shown)
+
 
 class FileBackend:
+    def send_notice(self, *, phone: str, kind: str, text: str, params: dict[str, str]) -> None:
+        self.send(phone=phone, code="", text=text)
+
     def send(self, *, phone: str, code: str, text: str) -> None:
         line = json.dumps(
             {"phone": phone, "code": code, "text": text, "sent_at": datetime.now(UTC).isoformat()},
@@ -95,8 +123,14 @@ class AliyunBackend:
     LIMIT_CODES = {"isv.BUSINESS_LIMIT_CONTROL"}
 
     def send(self, *, phone: str, code: str, text: str) -> None:
+        self._send(phone=phone, template=settings.SMS_ALIYUN["TEMPLATE_CODE"], params={"code": code})
+
+    def send_notice(self, *, phone: str, kind: str, text: str, params: dict[str, str]) -> None:
+        self._send(phone=phone, template=notice_template(kind), params=params)
+
+    def _send(self, *, phone: str, template: str, params: dict[str, str]) -> None:
         conf = settings.SMS_ALIYUN
-        params = {
+        query = {
             "Action": self.ACTION,
             "Version": self.VERSION,
             "Format": "JSON",
@@ -107,12 +141,12 @@ class AliyunBackend:
             "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "PhoneNumbers": phone,
             "SignName": conf["SIGN_NAME"],
-            "TemplateCode": conf["TEMPLATE_CODE"],
-            "TemplateParam": json.dumps({"code": code}),
+            "TemplateCode": template,
+            "TemplateParam": json.dumps(params, ensure_ascii=False),
         }
-        params["Signature"] = aliyun_rpc_signature(params, conf["ACCESS_KEY_SECRET"], method="POST")
+        query["Signature"] = aliyun_rpc_signature(query, conf["ACCESS_KEY_SECRET"], method="POST")
         # POST keeps the phone and the code out of URLs that proxies log.
-        body = _post(conf["ENDPOINT"], data=params)
+        body = _post(conf["ENDPOINT"], data=query)
         result = body.get("Code")
         if result == "OK":
             return
@@ -162,6 +196,12 @@ class TencentBackend:
     VERSION = "2021-01-11"
 
     def send(self, *, phone: str, code: str, text: str) -> None:
+        self._send(phone=phone, template=settings.SMS_TENCENT["TEMPLATE_ID"], values=[code])
+
+    def send_notice(self, *, phone: str, kind: str, text: str, params: dict[str, str]) -> None:
+        self._send(phone=phone, template=notice_template(kind), values=[str(v) for v in params.values()])
+
+    def _send(self, *, phone: str, template: str, values: list[str]) -> None:
         conf = settings.SMS_TENCENT
         host = urlsplit(conf["ENDPOINT"]).hostname or "sms.tencentcloudapi.com"
         payload = json.dumps(
@@ -169,8 +209,8 @@ class TencentBackend:
                 "PhoneNumberSet": [f"+86{phone}"],
                 "SmsSdkAppId": conf["SDK_APP_ID"],
                 "SignName": conf["SIGN_NAME"],
-                "TemplateId": conf["TEMPLATE_ID"],
-                "TemplateParamSet": [code],
+                "TemplateId": template,
+                "TemplateParamSet": values,
             }
         )
         timestamp = int(datetime.now(UTC).timestamp())
@@ -255,3 +295,11 @@ def get_backend() -> SmsBackend:
 def send_sms(phone: str, code: str, text: str) -> None:
     """Send ``text`` (which carries ``code``) to ``phone``; raises RateLimited or UpstreamFailed."""
     get_backend().send(phone=phone, code=code, text=text)
+
+
+def send_notice(phone: str, *, kind: str, text: str, params: dict[str, str]) -> None:
+    """
+    Send a notice (no code) of ``kind``: ``text`` is what the development backends show,
+    ``params`` fill the vendor template. Raises RateLimited, UpstreamFailed or NoticeNotConfigured.
+    """
+    get_backend().send_notice(phone=phone, kind=kind, text=text, params=params)
