@@ -144,3 +144,7 @@ class SignedDocument(models.Model):
 
     def __str__(self):
         return f"{self.application} {self.sha256[:12]}"
+
+
+# Notification settings and subscribe acceptances live in signing/notifications/models.py.
+from .notifications.models import SubscribeAcceptance, SubscribeTemplate, WebhookEndpoint, WecomRobot  # noqa: E402, F401

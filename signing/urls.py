@@ -1,6 +1,7 @@
 from shanqian.routing import api_path
 
 from . import views
+from .notifications import views as notification_views
 
 urlpatterns = [
     api_path("handlers", views.HandlerListView.as_view(), name="handlers"),
@@ -14,4 +15,6 @@ urlpatterns = [
     api_path("sign/document", views.SignedDocumentView.as_view(), name="sign-document"),
     api_path("sign/cancel", views.SignCancelView.as_view(), name="sign-cancel"),
     api_path("sign/history", views.SignHistoryView.as_view(), name="sign-history"),
+    # --- notifications ---
+    api_path("subscriptions", notification_views.SubscriptionsView.as_view(), name="subscriptions"),
 ]

@@ -1,0 +1,434 @@
+"""
+Who is told what on which event (SPEC §11). Every function here writes outbox rows and must be
+called **inside the transaction of the change** it reports: the rows commit or roll back with it,
+and are delivered after commit (``shanqian.outbox``).
+
+* ``on_status_changed(application=…, source=…, target=…, actor_staff=…)`` — the state machine's
+  one hook (``signing.services._transition`` and ``application_create``): the webhook
+  ``application.status_changed`` always; to the worker: approved, rejected (with the reason),
+  cancelled by staff, signed (how to download); to HR: a new application assigned, a contract
+  signed; ``contract.signed`` for a signature.
+* ``on_reassigned(application=…)`` — a pending application now has another handler: tell them.
+* ``notify_worker(application=…, kind=WorkerNotice.…, values={…})`` — one worker notice: a WeChat
+  subscribe message when the worker has an unused acceptance of that platform's template for
+  the kind (the acceptance is used up here), else an SMS (``NOTIFY_SMS_FALLBACK``).
+* ``notify_hr(application=…, kind=HrNotice.…, values={…})`` — an email to the handler (when they
+  have an address) and a message to every enabled 企业微信 robot of the handler or the company.
+* ``emit_webhook(platform_id=…, event=WebhookEvent.…, data={…}, personal={…})`` — one signed
+  delivery per enabled endpoint of the platform that wants the event.
+* The lifecycle (SPEC §12, for the ledger): ``contract_expiring(application=…, end_date=…)``
+  (worker + handler), ``probation_ending(application=…, probation_end=…)`` (handler),
+  ``contract_ended(application=…, ended_on=…, ground=…, contract_id=…)`` (worker + webhook).
+* ``subscriptions_accept(user=…, template_ids=[…])`` — ``POST /api/subscriptions``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from shanqian import outbox
+from shanqian.errors import InvalidInput
+
+from . import catalog, channels, subscribe, webhooks
+from .catalog import HrNotice, WebhookEvent, WorkerNotice
+from .models import SubscribeAcceptance, SubscribeTemplate, WebhookEndpoint, WecomRobot
+
+MAX_TEMPLATE_IDS = 3  # wx.requestSubscribeMessage asks for at most three templates at once
+MAX_UNUSED_PER_TEMPLATE = 50
+
+
+@dataclass
+class _Context:
+    """What the notices of one application need, read in one query."""
+
+    application_id: int
+    status: int
+    company_id: int
+    company_name: str
+    work_pos: str
+    entry_date: datetime.date | None
+    reason: str
+    employee_id: int
+    user_id: int
+    platform_id: int
+    real_name: str
+    phone: str
+    handler_id: int
+    handler_email: str
+    messages: list = field(default_factory=list)
+    after: list = field(default_factory=list)
+
+
+def _context(application) -> _Context:
+    from signing.models import SignApplication
+
+    row = (
+        SignApplication.objects.filter(pk=application.pk)
+        .values(
+            "status",
+            "company_id",
+            "company__company_name",
+            "work_pos",
+            "entry_date",
+            "reason",
+            "em_id",
+            "em__user_id",
+            "em__user__platform_id",
+            "em__real_name",
+            "em__phone",
+            "ad_user_id",
+            "ad_user__email",
+        )
+        .get()
+    )
+    return _Context(
+        application_id=application.pk,
+        status=row["status"],
+        company_id=row["company_id"],
+        company_name=row["company__company_name"],
+        work_pos=row["work_pos"],
+        entry_date=row["entry_date"],
+        reason=row["reason"],
+        employee_id=row["em_id"],
+        user_id=row["em__user_id"],
+        platform_id=row["em__user__platform_id"],
+        real_name=row["em__real_name"],
+        phone=row["em__phone"],
+        handler_id=row["ad_user_id"],
+        handler_email=row["ad_user__email"] or "",
+    )
+
+
+def _ref(application_id: int) -> str:
+    return f"signing.signapplication:{application_id}"
+
+
+def _write(ctx: _Context) -> list:
+    rows = outbox.enqueue_many(ctx.messages)
+    for callback in ctx.after:
+        callback(rows)
+    return rows
+
+
+# --- worker ----------------------------------------------------------------------------------------------
+
+
+def _worker_values(ctx: _Context, kind: str, values: dict | None) -> dict:
+    from signing.models import SignStatus
+
+    base = {
+        "company_name": ctx.company_name,
+        "work_pos": ctx.work_pos,
+        "status_text": SignStatus(ctx.status).label if ctx.status in SignStatus.values else "",
+        "reason": ctx.reason,
+        "tip": catalog.TIPS[kind],
+        "entry_date": ctx.entry_date,
+        "event_time": timezone.now(),
+        "application_id": str(ctx.application_id),
+    }
+    return {**base, **(values or {})}
+
+
+def _add_worker_notice(ctx: _Context, kind: str, values: dict | None = None) -> None:
+    from django.conf import settings
+
+    values = _worker_values(ctx, kind, values)
+    label = catalog.WorkerNotice(kind).label
+    text, params = catalog.sms_text_and_params(kind, values)
+    sms = {"kind": kind, "employee_id": ctx.employee_id, "text": text, "params": params}
+    template = (
+        SubscribeTemplate.objects.filter(platform_id=ctx.platform_id, kind=kind, enabled=True)
+        .only("template_id", "page", "mapping", "miniprogram_state")
+        .first()
+    )
+    acceptance = None
+    if template is not None:
+        acceptance = _take_acceptance(ctx.user_id, template.template_id)
+    if acceptance is not None:
+        index = len(ctx.messages)
+        ctx.messages.append(
+            outbox.Message(
+                channel=channels.WORKER_WECHAT,
+                payload={
+                    "kind": kind,
+                    "user_id": ctx.user_id,
+                    "template_id": template.template_id,
+                    "page": template.page,
+                    "data": subscribe.message_data(template.mapping, values),
+                    "miniprogram_state": template.miniprogram_state,
+                    "sms": sms,
+                },
+                summary=f"签约申请 #{ctx.application_id}：{label}（微信）",
+                ref=_ref(ctx.application_id),
+            )
+        )
+        ctx.after.append(
+            lambda rows: SubscribeAcceptance.objects.filter(pk=acceptance).update(message_id=rows[index].pk)
+        )
+    elif settings.NOTIFY_SMS_FALLBACK:
+        ctx.messages.append(
+            outbox.Message(
+                channel=channels.WORKER_SMS,
+                payload=sms,
+                summary=f"签约申请 #{ctx.application_id}：{label}（短信）",
+                ref=_ref(ctx.application_id),
+            )
+        )
+
+
+def _take_acceptance(user_id: int, template_id: str) -> int | None:
+    """Use up the oldest unused acceptance (a conditional update: two notices never share one)."""
+    now = timezone.now()
+    for pk in (
+        SubscribeAcceptance.objects.filter(user_id=user_id, template_id=template_id, used_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:3]
+    ):
+        if SubscribeAcceptance.objects.filter(pk=pk, used_at__isnull=True).update(used_at=now):
+            return pk
+    return None
+
+
+def notify_worker(*, application, kind: str, values: dict | None = None) -> list:
+    """Tell the worker of ``application`` (see the module docstring); returns the outbox rows written."""
+    ctx = _context(application)
+    _add_worker_notice(ctx, kind, values)
+    return _write(ctx)
+
+
+# --- HR ----------------------------------------------------------------------------------------------------
+
+
+def _add_hr_notice(ctx: _Context, kind: str, values: dict | None = None, *, handler_id: int | None = None) -> None:
+    label = HrNotice(kind).label
+    handler_id = handler_id or ctx.handler_id
+    payload = {"kind": kind, "application_id": ctx.application_id, "values": values or {}}
+    summary = f"签约申请 #{ctx.application_id}：{label}"
+    email = ctx.handler_email
+    if handler_id != ctx.handler_id:
+        from django.contrib.auth import get_user_model
+
+        email = get_user_model().objects.filter(pk=handler_id).values_list("email", flat=True).first() or ""
+    if email:
+        ctx.messages.append(
+            outbox.Message(
+                channel=channels.HR_EMAIL,
+                payload={**payload, "handler_id": handler_id},
+                summary=f"{summary}（邮件）",
+                ref=_ref(ctx.application_id),
+            )
+        )
+    robots = WecomRobot.objects.filter(Q(handler_id=handler_id) | Q(company_id=ctx.company_id), enabled=True)
+    for robot_id in robots.values_list("pk", flat=True):
+        ctx.messages.append(
+            outbox.Message(
+                channel=channels.HR_WECOM,
+                payload={**payload, "robot_id": robot_id},
+                summary=f"{summary}（企业微信）",
+                ref=_ref(ctx.application_id),
+            )
+        )
+
+
+def notify_hr(*, application, kind: str, values: dict | None = None) -> list:
+    """Tell the handler of ``application`` (see the module docstring); returns the outbox rows written."""
+    ctx = _context(application)
+    _add_hr_notice(ctx, kind, values)
+    return _write(ctx)
+
+
+# --- webhooks --------------------------------------------------------------------------------------------
+
+
+def _add_webhook(messages: list, *, platform_id: int, event: str, data: dict, personal: dict | None, ref: str) -> None:
+    endpoints = [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(platform_id=platform_id, enabled=True).only(
+            "pk", "events", "include_personal_data"
+        )
+        if event in (endpoint.events or [])
+    ]
+    if not endpoints:
+        return
+    event_id = f"evt_{uuid.uuid4().hex}"
+    created_at = timezone.now().isoformat(timespec="seconds")
+    for endpoint in endpoints:
+        payload_data = {**data, "personal": personal} if endpoint.include_personal_data and personal else data
+        messages.append(
+            outbox.Message(
+                channel=channels.WEBHOOK,
+                payload={
+                    "endpoint_id": endpoint.pk,
+                    "event": event,
+                    "event_id": event_id,
+                    "body": webhooks.body_for(event_id=event_id, event=event, created_at=created_at, data=payload_data),
+                },
+                summary=f"{WebhookEvent(event).label}（Webhook #{endpoint.pk}）",
+                ref=ref,
+            )
+        )
+
+
+def emit_webhook(*, platform_id: int, event: str, data: dict, personal: dict | None = None, ref: str = "") -> list:
+    """One signed delivery per enabled endpoint of the platform that wants ``event``; returns the rows."""
+    if event not in WebhookEvent.values:
+        raise ValueError(f"unknown webhook event {event!r}")
+    messages: list = []
+    _add_webhook(messages, platform_id=platform_id, event=event, data=data, personal=personal, ref=ref)
+    return outbox.enqueue_many(messages)
+
+
+def _personal(ctx: _Context) -> dict:
+    return {"real_name": ctx.real_name, "phone": ctx.phone}
+
+
+# --- the state machine's hook ----------------------------------------------------------------------------
+
+
+def on_status_changed(*, application, source: int | None, target: int, actor_staff=None) -> list:
+    """Every notice a move causes (see the module docstring), written in the move's transaction."""
+    from signing.models import SignStatus
+
+    ctx = _context(application)
+    now = timezone.now().isoformat(timespec="seconds")
+    _add_webhook(
+        ctx.messages,
+        platform_id=ctx.platform_id,
+        event=WebhookEvent.STATUS_CHANGED,
+        data={
+            "application_id": ctx.application_id,
+            "from_status": source,
+            "to_status": target,
+            "company_id": ctx.company_id,
+            "handler_id": ctx.handler_id,
+            "changed_at": now,
+        },
+        personal=_personal(ctx),
+        ref=_ref(ctx.application_id),
+    )
+    if target == SignStatus.APPLIED and source is None:
+        _add_hr_notice(ctx, HrNotice.ASSIGNED)
+    elif target == SignStatus.AWAITING_SIGNATURE:
+        _add_worker_notice(ctx, WorkerNotice.APPROVED)
+    elif target == SignStatus.REJECTED:
+        _add_worker_notice(ctx, WorkerNotice.REJECTED)
+    elif target == SignStatus.CANCELLED and actor_staff is not None:
+        # The worker withdrew it themselves: telling them would only echo their own tap.
+        _add_worker_notice(ctx, WorkerNotice.CANCELLED)
+    elif target == SignStatus.SIGNED:
+        _add_worker_notice(ctx, WorkerNotice.SIGNED)
+        _add_hr_notice(ctx, HrNotice.SIGNED, {"event_time": now})
+        _add_webhook(
+            ctx.messages,
+            platform_id=ctx.platform_id,
+            event=WebhookEvent.CONTRACT_SIGNED,
+            data={
+                "application_id": ctx.application_id,
+                "company_id": ctx.company_id,
+                "signed_at": now,
+                "document_sha256": _document_sha256(ctx.application_id),
+            },
+            personal=_personal(ctx),
+            ref=_ref(ctx.application_id),
+        )
+    return _write(ctx)
+
+
+def _document_sha256(application_id: int) -> str | None:
+    from signing.models import SignedDocument
+
+    return SignedDocument.objects.filter(application_id=application_id).values_list("sha256", flat=True).first()
+
+
+def on_reassigned(*, application) -> list:
+    """A pending application was handed to another handler: tell the new one."""
+    ctx = _context(application)
+    _add_hr_notice(ctx, HrNotice.ASSIGNED)
+    return _write(ctx)
+
+
+# --- the lifecycle (SPEC §12) ------------------------------------------------------------------------------
+
+
+def contract_expiring(*, application, end_date: datetime.date) -> list:
+    """The contract of ``application`` ends on ``end_date``: tell the worker and the handler."""
+    ctx = _context(application)
+    _add_worker_notice(ctx, WorkerNotice.CONTRACT_EXPIRING, {"end_date": end_date})
+    _add_hr_notice(ctx, HrNotice.CONTRACT_EXPIRING, {"end_date": end_date.isoformat()})
+    return _write(ctx)
+
+
+def probation_ending(*, application, probation_end: datetime.date) -> list:
+    """The worker's probation ends on ``probation_end``: tell the handler."""
+    ctx = _context(application)
+    _add_hr_notice(ctx, HrNotice.PROBATION_ENDING, {"probation_end": probation_end.isoformat()})
+    return _write(ctx)
+
+
+def contract_ended(*, application, ended_on: datetime.date, ground: str, contract_id: int | None = None) -> list:
+    """The contract ended (终止/解除) on ``ended_on`` for ``ground``: tell the worker and downstream systems."""
+    ctx = _context(application)
+    _add_worker_notice(ctx, WorkerNotice.CONTRACT_ENDED, {"end_date": ended_on, "ground": ground})
+    _add_webhook(
+        ctx.messages,
+        platform_id=ctx.platform_id,
+        event=WebhookEvent.CONTRACT_ENDED,
+        data={
+            "application_id": ctx.application_id,
+            "contract_id": contract_id,
+            "company_id": ctx.company_id,
+            "ended_on": ended_on.isoformat(),
+            "ground": ground,
+        },
+        personal=_personal(ctx),
+        ref=_ref(ctx.application_id),
+    )
+    return _write(ctx)
+
+
+# --- POST /api/subscriptions -------------------------------------------------------------------------------
+
+
+def subscriptions_accept(*, user, template_ids) -> dict:
+    """
+    Record what the user accepted in ``wx.requestSubscribeMessage``: one acceptance per template id
+    (repeats in one call count once). Every id must be an enabled template of the user's platform,
+    else ``InvalidInput`` and nothing is saved. Returns ``{"accepted": [...], "available": {id: n}}``.
+    """
+    if not isinstance(template_ids, list) or not template_ids:
+        raise InvalidInput("请提供 template_ids", errors={"template_ids": ["请提供用户同意的订阅模板 ID 列表。"]})
+    if len(template_ids) > MAX_TEMPLATE_IDS or not all(isinstance(t, str) and 0 < len(t) <= 64 for t in template_ids):
+        raise InvalidInput(
+            "template_ids 无效",
+            errors={"template_ids": [f"应为 1 至 {MAX_TEMPLATE_IDS} 个订阅模板 ID（字符串）。"]},
+        )
+    wanted = list(dict.fromkeys(template_ids))
+    known = set(
+        SubscribeTemplate.objects.filter(platform_id=user.platform_id, enabled=True, template_id__in=wanted)
+        .values_list("template_id", flat=True)
+        .distinct()
+    )
+    unknown = [t for t in wanted if t not in known]
+    if unknown:
+        raise InvalidInput(
+            "包含未知的订阅模板",
+            errors={"template_ids": [f"未知的订阅模板：{'、'.join(unknown)}。"]},
+        )
+    with transaction.atomic():
+        unused = dict(
+            SubscribeAcceptance.objects.filter(user_id=user.pk, template_id__in=wanted, used_at__isnull=True)
+            .values_list("template_id")
+            .annotate(n=Count("pk"))
+            .values_list("template_id", "n")
+        )
+        # WeChat keeps counting acceptances; a bounded number is enough for every notice we send.
+        new = [t for t in wanted if unused.get(t, 0) < MAX_UNUSED_PER_TEMPLATE]
+        SubscribeAcceptance.objects.bulk_create([SubscribeAcceptance(user_id=user.pk, template_id=t) for t in new])
+    available = {t: unused.get(t, 0) + (1 if t in new else 0) for t in wanted}
+    return {"accepted": wanted, "available": available}
