@@ -9,7 +9,8 @@ Configuration comes from Django settings under the ``CELERY_`` prefix (``shanqia
 * **Queueing** goes through ``dispatch(task, *args)``: the task is sent when the current
   transaction commits (never for a rolled-back one, never before the rows it reads are visible
   to a worker). A broker that is down does not fail the caller: the error is logged and the work
-  stays in the database (an outbox row, a bulk-job item) for the periodic re-drive to pick up.
+  stays in the database (an outbox row, a bulk-job item) for the periodic re-drive to pick up,
+  and the process does not try the broker again for ``BROKER_RETRY_AFTER`` seconds.
 * **Periodic work** is ``CELERY_BEAT_SCHEDULE`` in settings, one line per task.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 
 from celery import Celery
 
@@ -29,8 +31,17 @@ app.autodiscover_tasks()
 logger = logging.getLogger("shanqian.celery")
 
 
+# After a failed send, this process stops trying for a while: one request that writes five
+# notices must not wait five broker timeouts. The rows wait in the database for the re-drive.
+BROKER_RETRY_AFTER = 10.0
+_broker_down_until = 0.0
+
+
 def send_now(task, *args, countdown: float | None = None) -> bool:
     """Send ``task`` at once; False (logged) when the broker cannot take it."""
+    global _broker_down_until
+    if not app.conf.task_always_eager and time.monotonic() < _broker_down_until:
+        return False
     try:
         if countdown:
             task.apply_async(args=args, countdown=countdown)
@@ -38,6 +49,7 @@ def send_now(task, *args, countdown: float | None = None) -> bool:
             task.apply_async(args=args)
     except Exception as exc:  # kombu raises OperationalError, redis-py its own errors, sockets OSError
         logger.warning("could not queue %s (%s): left for the re-drive", task.name, type(exc).__name__)
+        _broker_down_until = time.monotonic() + BROKER_RETRY_AFTER
         return False
     return True
 
