@@ -27,6 +27,8 @@ class WorkerNotice(models.TextChoices):
 
 class HrNotice(models.TextChoices):
     ASSIGNED = "application_assigned", "新的签约申请"
+    # Another staff member (a supervisor) moved an application assigned to this handler.
+    REVIEWED = "application_reviewed", "申请已由他人处理"
     SIGNED = "contract_signed", "合同已签署"
     CONTRACT_EXPIRING = "contract_expiring", "合同即将到期"
     PROBATION_ENDING = "probation_ending", "试用期即将届满"

@@ -66,6 +66,7 @@ def render(kind: str, application_id: int, values: dict) -> Rendered:
     facts = [f"用人单位：{company}", f"岗位：{application.work_pos}", f"处理人：{application.ad_user.display_name}"]
     titles = {
         HrNotice.ASSIGNED: "新的签约申请",
+        HrNotice.REVIEWED: "您负责的签约申请已由他人处理",
         HrNotice.SIGNED: "劳动合同已签署",
         HrNotice.CONTRACT_EXPIRING: "劳动合同即将到期",
         HrNotice.PROBATION_ENDING: "试用期即将届满",
@@ -73,6 +74,8 @@ def render(kind: str, application_id: int, values: dict) -> Rendered:
     extra = []
     if kind == HrNotice.ASSIGNED:
         extra = [f"申请时间：{timezone.localtime(application.apply_time):%Y-%m-%d %H:%M}"]
+    elif kind == HrNotice.REVIEWED:
+        extra = [f"处理：{values.get('by', '')} {values.get('move', '')}".rstrip()]
     elif kind == HrNotice.SIGNED:
         extra = [f"签署时间：{catalog.format_time(values.get('event_time'))}"]
     elif kind == HrNotice.CONTRACT_EXPIRING:

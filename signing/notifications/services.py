@@ -7,7 +7,8 @@ and are delivered after commit (``shanqian.outbox``).
   one hook (``signing.services._transition`` and ``application_create``): the webhook
   ``application.status_changed`` always; to the worker: approved, rejected (with the reason),
   cancelled by staff, signed (how to download); to HR: a new application assigned, a contract
-  signed; ``contract.signed`` for a signature.
+  signed, and a move made by another staff member (a supervisor) on the handler's application;
+  ``contract.signed`` for a signature.
 * ``on_reassigned(application=…)`` — a pending application now has another handler: tell them.
 * ``notify_worker(application=…, kind=WorkerNotice.…, values={…})`` — one worker notice: a WeChat
   subscribe message when the worker has an unused acceptance of that platform's template for
@@ -312,6 +313,10 @@ def on_status_changed(*, application, source: int | None, target: int, actor_sta
         personal=_personal(ctx),
         ref=_ref(ctx.application_id),
     )
+    if actor_staff is not None and actor_staff.pk != ctx.handler_id and source is not None:
+        # A supervisor acted on someone else's application: its handler should not learn it by chance.
+        move = SignStatus(target).label if target in SignStatus.values else str(target)
+        _add_hr_notice(ctx, HrNotice.REVIEWED, {"by": actor_staff.display_name, "move": f"→ {move}"})
     if target == SignStatus.APPLIED and source is None:
         _add_hr_notice(ctx, HrNotice.ASSIGNED)
     elif target == SignStatus.AWAITING_SIGNATURE:

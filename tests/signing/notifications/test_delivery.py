@@ -283,3 +283,15 @@ def test_redelivering_a_delivered_webhook_sends_the_same_delivery_again(applicat
     first, again = receiver.received
     assert first["headers"]["x-shanqian-delivery"] == again["headers"]["x-shanqian-delivery"]
     assert first["body"] == again["body"]
+
+
+def test_the_handler_reads_who_moved_their_application(application, superuser):
+    application.status = SignStatus.AWAITING_SIGNATURE
+    application.save(update_fields=["status"])
+    services.on_status_changed(application=application, source=1, target=2, actor_staff=superuser)
+
+    deliver_all("hr.email")
+
+    (email,) = mail.outbox
+    assert email.subject == f"【闪签云】您负责的签约申请已由他人处理 #{application.pk}"
+    assert f"处理：{superuser.display_name} → 待签约" in email.body

@@ -268,3 +268,23 @@ def test_one_move_writes_its_notices_in_a_fixed_number_of_queries(
 def test_an_unknown_webhook_event_is_a_programming_error(platform):
     with pytest.raises(ValueError):
         services.emit_webhook(platform_id=platform.pk, event="application.deleted", data={})
+
+
+def test_a_move_by_a_supervisor_tells_the_handler_whose_application_it_is(application, superuser):
+    application.status = SignStatus.AWAITING_SIGNATURE
+    application.save(update_fields=["status"])
+
+    services.on_status_changed(application=application, source=1, target=2, actor_staff=superuser)
+
+    (email,) = rows(channel="hr.email")
+    assert email.payload["kind"] == "application_reviewed"
+    assert email.payload["values"] == {"by": superuser.display_name, "move": "→ 待签约"}
+
+
+def test_the_handlers_own_move_does_not_email_them(application, handler):
+    application.status = SignStatus.AWAITING_SIGNATURE
+    application.save(update_fields=["status"])
+
+    services.on_status_changed(application=application, source=1, target=2, actor_staff=handler)
+
+    assert rows(channel="hr.email") == []
