@@ -16,14 +16,17 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanqian.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 os.environ.setdefault("DJANGO_DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "bench-secret-key-" + "0123456789abcdef" * 3)
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
-os.environ.setdefault("BENCH_CEILING_VIEW", "1")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+from bench.keys import FIELD_KEYS
 
-import django
+for _name, _value in FIELD_KEYS.items():
+    os.environ.setdefault(_name, _value)
+
+import django  # noqa: E402  (after the environment above)
 
 django.setup()
 from django.test import Client  # noqa: E402

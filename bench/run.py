@@ -3,7 +3,8 @@ The HTTP benchmark (``make bench``): production settings under gunicorn, Postgre
 
 1. drops and creates the database ``shanqian_bench`` (``BENCH_DATABASE_URL``), migrates it,
    flushes Redis DB 13 (``BENCH_REDIS_URL``) and loads data with ``manage.py bench_load``;
-2. starts gunicorn (``2 × cores + 1`` sync workers, ``DJANGO_DEBUG=0``, ``BENCH_CEILING_VIEW=1``);
+2. starts gunicorn (``2 × cores + 1`` sync workers, ``DJANGO_DEBUG=0``, ``bench.settings``: production
+   settings plus the bench app, whose ``/bench/ceiling`` is the framework ceiling);
 3. runs wrk (``--latency``) against each endpoint after a short warm-up and prints
    throughput, p50/p99 and the ratio to the framework ceiling (``/bench/ceiling``);
 4. uploads 5 MB images and reports the workers' peak RSS against their idle RSS;
@@ -35,6 +36,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 import field_encryption  # noqa: E402  (bench/field_encryption.py, beside this script)
+
+from bench.keys import FIELD_KEYS  # noqa: E402
 
 WRK_DIR = BASE_DIR / "bench" / "wrk"
 DOC = BASE_DIR / "docs" / "benchmarks.md"
@@ -118,8 +121,9 @@ def free_port() -> int:
 def app_env(tmp: Path) -> dict:
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REDIS_", "DATABASE_"))},
-        "DJANGO_SETTINGS_MODULE": "shanqian.settings",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DJANGO_DEBUG": "0",
+        **FIELD_KEYS,
         "SECRET_KEY": "bench-secret-key-" + "0123456789abcdef" * 3,
         "DATABASE_URL": DATABASE_URL,
         "REDIS_URL": REDIS_URL,
@@ -127,7 +131,6 @@ def app_env(tmp: Path) -> dict:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         # No TLS-terminating proxy in front of the bench; production keeps the redirect on.
         "SECURE_SSL_REDIRECT": "0",
-        "BENCH_CEILING_VIEW": "1",
         "SMS_BACKEND": "file",
         "SMS_FILE_PATH": str(tmp / "sms.jsonl"),
         "MEDIA_ROOT": str(tmp / "media"),

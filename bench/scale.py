@@ -30,6 +30,10 @@ import time
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from bench.keys import FIELD_KEYS  # noqa: E402
+
 DOCS = BASE_DIR / "docs"
 DATABASE_URL = os.environ.get("SCALE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shanqian_scale")
 REPEAT = 7
@@ -41,8 +45,10 @@ QUEUE_INDEXES = ("sign_apply_work_queue", "sign_apply_status_queue")
 def env() -> dict:
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REDIS_", "DATABASE_"))},
-        "DJANGO_SETTINGS_MODULE": "shanqian.settings",
+        # Production settings plus the bench app (manage.py bench_load).
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DJANGO_DEBUG": "0",
+        **FIELD_KEYS,
         "SECRET_KEY": "scale-secret-key-" + "0123456789abcdef" * 3,
         "DATABASE_URL": DATABASE_URL,
         "ALLOWED_HOSTS": "testserver",

@@ -329,9 +329,6 @@ FIELD_REENCRYPT_BATCH = env.int("FIELD_REENCRYPT_BATCH", default=1000)
 # uploads and verification data are purged (purge_expired, SPEC §13).
 APPLICANT_RETENTION_DAYS = env.int("APPLICANT_RETENTION_DAYS", default=180)
 
-# Benchmarks only: exposes a bare JsonResponse view as the framework ceiling.
-BENCH_CEILING_VIEW = env.bool("BENCH_CEILING_VIEW", default=False)
-
 # --- Background work: Celery, the outbox, notifications, webhooks, bulk jobs (SPEC §11) ---------
 
 # The broker. Unset (the embedded default) → no broker: tasks run eagerly, in-process, after the

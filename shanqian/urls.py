@@ -6,7 +6,6 @@ the OpenAPI schema and Swagger UI; ``/admin/`` is 秒云达 1.0 后台; ``/files
 serves private media through signed, expiring links.
 """
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -23,21 +22,12 @@ api_patterns = [
     path("", include("employees.urls")),
     path("", include("signing.urls")),
 ]
-bench_patterns = []
-if settings.BENCH_CEILING_VIEW:
-    from .bench import ceiling
-
-    # The ceiling proper sits outside /api: Django's middleware stack and a JsonResponse, no
-    # platform lookup. The /api twin adds ApiClientMiddleware (header parsing, the platform cache).
-    bench_patterns.append(path("bench/ceiling", ceiling, name="bench-ceiling"))
-    api_patterns.append(api_path("bench/ceiling", ceiling, name="bench-ceiling-api"))
 api_patterns.append(re_path(r"", views.api_not_found))
 
 urlpatterns = [
     path("", views.home),
     path("healthz", views.healthz),
     path("readyz", views.readyz),
-    *bench_patterns,
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     re_path(r"^api/?$", views.api_not_found),

@@ -99,9 +99,11 @@ def cluster(tmp_path_factory):
         manage = [sys.executable, str(BASE_DIR / "manage.py")]
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, cwd=BASE_DIR, check=True, timeout=180)
         ref_file = tmp / "ref.json"
+        # The bench app (bench_load, bench_transition) is installed only by bench.settings.
+        bench_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.settings"}
         subprocess.run(
             [*manage, "bench_load", "--force", "--applications=2", "--readers=0", f"--out={ref_file}"],
-            env=env,
+            env=bench_env,
             cwd=BASE_DIR,
             check=True,
             capture_output=True,
@@ -121,6 +123,7 @@ def cluster(tmp_path_factory):
             "b": bases[1],
             "db": conn,
             "env": env,
+            "bench_env": bench_env,
             "manage": manage,
             "s3": s3,
             "sms_file": tmp / "sms.jsonl",
@@ -223,7 +226,7 @@ def test_one_application_moved_by_two_processes_at_once_moves_once(cluster):
     racers = [
         subprocess.Popen(
             [*cluster["manage"], "bench_transition", str(app_id), move, f"--at={at}"],
-            env=cluster["env"],
+            env=cluster["bench_env"],
             cwd=BASE_DIR,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

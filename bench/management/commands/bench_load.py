@@ -125,7 +125,7 @@ class Command(BaseCommand):
         if not settings.DEBUG and not o["force"]:
             raise CommandError("DEBUG 已关闭：基准数据不应写入生产库。确需执行请加 --force。")
         started = time.monotonic()
-        rng = random.Random(o["seed"])  # noqa: S311  (repeatable fake data, not secrets)
+        rng = random.Random(o["seed"])
         if not Dictionary.objects.exists():
             call_command("seed_dictionaries", stdout=self.stdout)
         demo_seed(password="bench-" + token_digest(settings.SECRET_KEY)[:16])
