@@ -59,9 +59,7 @@ def main() -> None:
 
     from contracts.services import contract_save_file
     from signing.sealing import make_signing_cert
-    from tests.employees.resume_data import make_world
-    from tests.factories import PlatformFactory
-    from tests.signing.conftest import logged_in_client, make_signer, sign_code, signature_url
+    from tests.factories import PlatformFactory, logged_in_client, make_signer, make_world, sign_code, signature_url
     from tests.signing.sealing_helpers import contract_pdf
 
     make_signing_cert()

@@ -1,17 +1,35 @@
-"""factory_boy factories for every model the tests build."""
+"""
+Shared builders of the suite: factory_boy factories for every model, and the helpers that build
+whole situations on top of them (STYLE.md: factories here, fixtures in ``conftest.py``).
+
+* ``make_world()`` — dictionaries, a small region tree, two companies with positions, two
+  handlers and contract templates (independent of ``seed_dictionaries``);
+* ``resume_payload(world, user)`` — a valid ``POST``/``PUT /api/employee`` body (fresh uploads and
+  SMS code), ``bracket_form`` its form-encoded twin;
+* ``make_application(handler=…, company=…)`` — an application of a full resume (back office);
+* ``make_signer(world)`` — a verified employee with an approved application, logged in;
+* ``perform_move(move, application, world)`` — one state-machine move with valid arguments;
+* image and PDF bytes (``png_bytes``, ``image_bytes``, ``jpeg_with_gps_and_orientation``,
+  ``png_header_only``, ``pdf_bytes``).
+"""
 
 import datetime
 import hashlib
 import io
+import struct
+import zlib
+from dataclasses import dataclass, field
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import factory
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image
+from rest_framework.test import APIClient
 
-from contracts.models import Company, Contract, WorkPosition
+from contracts.models import Company, Contract, EnabledStatus, WorkPosition
 from dictionaries.models import Dictionary, Region
 from employees.idcard import make_id_number
 from employees.models import (
@@ -19,13 +37,21 @@ from employees.models import (
     ConsentScope,
     Employee,
     EmployeeEducation,
+    SmsCode,
+    SmsPurpose,
     Upload,
+    VerifyStatus,
     WechatUser,
     WorkExperience,
 )
+from employees.otp import sms_code_create
+from employees.tokens import issue_token
+from employees.uploads import upload_url
+from shanqian.client import ClientContext
 from shanqian.models import AdminUser, Platform
 from shanqian.roles import HANDLER_GROUP
-from signing.models import SignApplication, SignStatus
+from signing.models import SignApplication, SignEvent, SignStatus
+from signing.services import applications as services
 
 
 def png_bytes(size=(64, 48), color=(200, 30, 30), fmt="PNG", **save_kwargs) -> bytes:
@@ -236,3 +262,311 @@ def give_consents(user, scopes=tuple(ConsentScope)) -> list:
     policy_ensure_defaults(platform=user.platform)
     current = policies_current(platform_id=user.platform_id)
     return [consent_give(user=user, scope=scope, version=current[scope].version) for scope in scopes]
+
+
+# --- the world of reference data, companies and handlers ----------------------------------------------
+
+ID_NUMBER = make_id_number(address="110105", birth=datetime.date(1994, 6, 15), sequence=123)  # male
+
+
+def region(id, name, parent=None, level=1):
+    return RegionFactory(id=id, name=name, parent=parent, level=level)
+
+
+@dataclass
+class World:
+    company: object
+    position: object
+    other_position: object
+    company2: object
+    position2: object
+    handler: object
+    handler2: object
+    contract: object
+    contract2: object
+    regions: dict = field(default_factory=dict)
+
+
+def make_world() -> World:
+    for key, value in (("01", "汉族"), ("02", "蒙古族"), ("03", "回族")):
+        DictionaryFactory(dict_item="Nation", dict_key=key, dict_value=value)
+    DictionaryFactory(dict_item="Nation", dict_key="99", dict_value="停用族", enabled=False)
+    for key, value in (("junior", "初中"), ("bachelor", "本科"), ("master", "硕士研究生")):
+        DictionaryFactory(dict_item="Edu_Type", dict_key=key, dict_value=value)
+    for key, value in (("parent", "父母"), ("spouse", "配偶"), ("friend", "朋友")):
+        DictionaryFactory(dict_item="Relationship", dict_key=key, dict_value=value)
+
+    bj = region(110000, "北京市")
+    bj_city = region(110100, "北京市", bj, 2)
+    gd = region(440000, "广东省")
+    gz = region(440100, "广州市", gd, 2)
+    dg = region(441900, "东莞市", gd, 2)  # no county level
+    hk = region(810000, "香港特别行政区")  # no children at all
+    regions = {
+        "bj": bj,
+        "bj_city": bj_city,
+        "dongcheng": region(110101, "东城区", bj_city, 3),
+        "xicheng": region(110102, "西城区", bj_city, 3),
+        "gd": gd,
+        "gz": gz,
+        "tianhe": region(440106, "天河区", gz, 3),
+        "dg": dg,
+        "hk": hk,
+    }
+
+    company = CompanyFactory(company_name="闪签测试科技有限公司")
+    company2 = CompanyFactory(company_name="第二测试用人单位有限公司")
+    return World(
+        company=company,
+        position=WorkPositionFactory(company=company, name="前台"),
+        other_position=WorkPositionFactory(company=company, name="仓管"),
+        company2=company2,
+        position2=WorkPositionFactory(company=company2, name="司机"),
+        handler=HandlerFactory(name="李专员"),
+        handler2=HandlerFactory(name="王专员"),
+        contract=ContractFactory(company=company),
+        contract2=ContractFactory(company=company2),
+        regions=regions,
+    )
+
+
+def sms_code(phone: str) -> str:
+    return sms_code_create(phone=phone, purpose=SmsPurpose.RESUME)[1]
+
+
+def resume_payload(world: World, user: WechatUser, *, phone: str = "13800138000", with_code: bool = True, **overrides):
+    """A valid JSON body for ``POST/PUT /api/employee``; ``overrides`` replace top-level fields."""
+    r = world.regions
+    body = {
+        "real_name": "张三",
+        "phone": phone,
+        "id_number": ID_NUMBER,
+        "nation": "01",
+        "marital_sts": 1,
+        "political_sts": 3,
+        "acct_type": 1,
+        "acct_prc_id": r["bj"].id,
+        "acct_city_id": r["bj_city"].id,
+        "acct_coy_id": r["dongcheng"].id,
+        "acct_addr": "东城区东华门街道 1 号",
+        "province_id": r["gd"].id,
+        "city_id": r["gz"].id,
+        "county_id": r["tianhe"].id,
+        "addr": "天河区天河路 100 号",
+        "em_contact_name": "张父",
+        "em_contact_phone": "13900139000",
+        "em_contact_relationship": "parent",
+        "id_card_front": upload_url(UploadFactory(owner=user)),
+        "id_card_back": upload_url(UploadFactory(owner=user)),
+        "company_id": world.company.pk,
+        "work_pos": world.position.name,
+        "ad_user_id": world.handler.pk,
+        "employee_edu": [
+            {
+                "edu_type": "bachelor",
+                "school": "北京大学",
+                "major": "法学",
+                "start_date": "2012-09-01",
+                "end_date": "2016-07",
+            },
+            {
+                "edu_type": "master",
+                "school": "清华大学",
+                "major": "管理",
+                "start_date": "2016-09",
+                "end_date": "2019-07",
+            },
+        ],
+        "work_exp": [
+            {
+                "company_name": "某某科技有限公司",
+                "work_pos": "工程师",
+                "start_date": "2019-08",
+                "end_date": "2022-03-31",
+                "description": "后端开发",
+            },
+            {"company_name": "另一家公司", "work_pos": "主管", "start_date": "2022-04", "end_date": ""},
+        ],
+    }
+    if with_code:
+        body["sms_code"] = sms_code(phone)
+    body.update(overrides)
+    return body
+
+
+def bracket_form(payload: dict) -> bytes:
+    """``payload`` as an url-encoded form with arrays in bracket notation (``employee_edu[0][school]=…``)."""
+    pairs = []
+    for key, value in payload.items():
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                for sub, sub_value in item.items():
+                    pairs.append((f"{key}[{index}][{sub}]", "" if sub_value is None else str(sub_value)))
+        elif value is not None:
+            pairs.append((key, str(value)))
+    return urlencode(pairs).encode()
+
+
+def row_counts() -> dict:
+    return {
+        "employees": Employee.objects.count(),
+        "educations": EmployeeEducation.objects.count(),
+        "works": WorkExperience.objects.count(),
+        "applications": SignApplication.objects.count(),
+        "events": SignEvent.objects.count(),
+        "used_codes": SmsCode.objects.filter(used_at__isnull=False).count(),
+    }
+
+
+def disable(obj):
+    obj.status = EnabledStatus.DISABLED
+    obj.save(update_fields=["status"])
+    return obj
+
+
+# --- back office ------------------------------------------------------------------------------------------
+
+
+def make_application(*, handler, company, status=SignStatus.APPLIED, name=None, photos=True, **kwargs):
+    """An application of a full resume: both ID photos, one education and one job."""
+    user = WechatUserFactory()
+    employee_kwargs = {"user": user}
+    if name:
+        employee_kwargs["real_name"] = name
+    if photos:
+        employee_kwargs["id_card_front"] = UploadFactory(owner=user)
+        employee_kwargs["id_card_back"] = UploadFactory(owner=user)
+    employee = EmployeeFactory(**employee_kwargs, **kwargs.pop("employee", {}))
+    EmployeeEducationFactory(employee=employee)
+    WorkExperienceFactory(employee=employee)
+    return SignApplicationFactory(em=employee, ad_user=handler, company=company, status=status, **kwargs)
+
+
+# --- signing ------------------------------------------------------------------------------------------------
+
+# Sent with every signing request: the audit events and the certificate record them.
+CONTEXT_HEADERS = {"HTTP_X_LOCATION": "116.397128-39.916527", "HTTP_X_CITY": "%E5%8C%97%E4%BA%AC"}
+
+
+@dataclass
+class Signer:
+    """An employee with a verified real name and an approved (status 2) application, logged in."""
+
+    user: object
+    employee: object
+    application: SignApplication
+    client: APIClient
+
+    def refresh(self) -> SignApplication:
+        self.application.refresh_from_db()
+        return self.application
+
+
+def logged_in_client(user, platform_code: str = "demo", **headers) -> APIClient:
+    client = APIClient()
+    client.credentials(
+        HTTP_X_PLATFORM_CODE=platform_code, HTTP_X_AUTH_TOKEN=issue_token(user=user), **CONTEXT_HEADERS, **headers
+    )
+    return client
+
+
+def make_signer(world, *, status: int = 2, verify_status: int = VerifyStatus.VERIFIED, phone: str = "13912345678"):
+    user = WechatUserFactory(verify_status=verify_status)
+    employee = EmployeeFactory(user=user, real_name="李小雷", phone=phone)
+    application = SignApplicationFactory(em=employee, company=world.company, ad_user=world.handler, work_pos="前台")
+    if status in (2, 3, 5):
+        application = services.application_approve(
+            application=application,
+            staff=world.handler,
+            contract=world.contract,
+            entry_date=timezone.localdate() + datetime.timedelta(days=7),
+            salary="7000.5",
+        )
+    if status in (3, 4, 5):
+        SignApplication.objects.filter(pk=application.pk).update(status=status)
+    application.refresh_from_db()
+    return Signer(user=user, employee=employee, application=application, client=logged_in_client(user))
+
+
+def sign_code(phone: str) -> str:
+    """A live purpose=sign code for ``phone`` (as /api/verifycode would have sent)."""
+    return sms_code_create(phone=phone, purpose=SmsPurpose.SIGN)[1]
+
+
+def signature_url(user) -> str:
+    return upload_url(UploadFactory(owner=user, width=300, height=120))
+
+
+CLIENT = ClientContext(
+    ip="203.0.113.9", user_agent="MiniProgram/8.0", lng=Decimal("116.397128"), lat=Decimal("39.916527"), city="北京"
+)
+TODAY = timezone.localdate()
+
+
+def perform_move(move, application, world):
+    """Run ``move`` with valid arguments and the right kind of actor."""
+    user = application.em.user
+    if move == "approve":
+        return services.application_approve(
+            application=application,
+            staff=world.handler,
+            contract=world.contract,
+            entry_date=TODAY + datetime.timedelta(days=7),
+            salary="6500.00",
+            client=CLIENT,
+        )
+    if move == "reject":
+        return services.application_reject(
+            application=application, staff=world.handler, reason="材料不全", client=CLIENT
+        )
+    if move == "cancel":
+        return services.application_cancel(application=application, actor_user=user, client=CLIENT)
+    if move == "sign":
+        return services.application_sign(application=application, user=user, client=CLIENT)
+    if move == "sign_offline":
+        return services.application_sign_offline(
+            application=application, staff=world.handler, note="纸质合同已在门店签署", client=CLIENT
+        )
+    raise AssertionError(move)
+
+
+# --- images -------------------------------------------------------------------------------------------------
+
+
+def image_bytes(fmt="JPEG", size=(64, 48), mode="RGB", color=(200, 30, 30), **save_kwargs) -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size, color).save(buffer, fmt, **save_kwargs)
+    return buffer.getvalue()
+
+
+GPS_LATITUDE = (39.0, 54.0, 27.0)
+
+
+def jpeg_with_gps_and_orientation(size=(40, 20), orientation=6) -> bytes:
+    """A JPEG whose EXIF carries GPS coordinates, a camera model and an orientation."""
+    image = Image.new("RGB", size, (10, 120, 200))
+    # A marker in the top-left corner tells whether the orientation was applied.
+    image.paste((255, 255, 0), (0, 0, 8, 8))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x0110] = "SpyCam 3000"
+    gps = exif.get_ifd(0x8825)
+    gps[1] = "N"
+    gps[2] = GPS_LATITUDE
+    gps[3] = "E"
+    gps[4] = (116.0, 23.0, 44.0)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif, quality=95)
+    return buffer.getvalue()
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that declares ``width`` x ``height`` but carries no real pixel data."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b"")
+    )

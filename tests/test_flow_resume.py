@@ -19,16 +19,11 @@ from employees.tokens import issue_token
 from shanqian.views import api_not_found
 from signing.models import SignApplication, SignEvent, SignStatus
 from signing.services import applications as services
-from tests.employees.resume_data import bracket_form, make_world, resume_payload, sms_code
+from tests.factories import bracket_form, make_world, resume_payload, sms_code
 
 pytestmark = pytest.mark.django_db
 
 HEADERS = {"HTTP_X_LOCATION": "113.324520-23.099994", "HTTP_X_CITY": "%E5%B9%BF%E5%B7%9E"}
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def ok(response):

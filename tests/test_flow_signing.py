@@ -28,8 +28,9 @@ from employees.services.identity import captcha_create
 from signing.models import SignApplication, SignedDocument, SignEvent
 from signing.sealing import archived_document, verify_sealed_pdf
 from signing.services import applications as services
-from tests.employees.resume_data import ID_NUMBER, make_world, resume_payload
-from tests.identity.utils import assert_error, assert_ok, sent_sms
+from tests.envelope import assert_error, assert_ok
+from tests.factories import ID_NUMBER, make_world, resume_payload
+from tests.support.sms import sent_sms
 
 pytestmark = pytest.mark.django_db
 

@@ -4,11 +4,6 @@ from django.test import Client
 from tests.factories import AdminUserFactory
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def staff_client(db, settings):
     """A superuser's admin client. The suite runs with DEBUG off; admin pages need static URLs without a manifest."""

@@ -15,14 +15,18 @@ from employees.uploads import upload_url
 from signing.models import SignApplication, SignEvent, SignStatus
 from tests.envelope import assert_error
 from tests.factories import (
+    ID_NUMBER,
     AdminUserFactory,
     HandlerFactory,
     SignApplicationFactory,
     UploadFactory,
     WechatUserFactory,
+    bracket_form,
+    disable,
+    resume_payload,
+    row_counts,
+    sms_code,
 )
-
-from .resume_data import ID_NUMBER, bracket_form, disable, resume_payload, row_counts, sms_code
 
 pytestmark = pytest.mark.django_db
 

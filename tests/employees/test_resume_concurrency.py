@@ -11,10 +11,8 @@ from employees.idcard import make_id_number
 from employees.models import Employee, SmsCode
 from employees.tokens import issue_token
 from signing.models import SignApplication, SignStatus
-from tests.factories import WechatUserFactory
-from tests.signing.race import SKIP_ON_SQLITE, race, slow_down
-
-from .resume_data import resume_payload
+from tests.factories import WechatUserFactory, resume_payload
+from tests.support.race import SKIP_ON_SQLITE, race, slow_down
 
 pytestmark = [pytest.mark.django_db(transaction=True), SKIP_ON_SQLITE]
 

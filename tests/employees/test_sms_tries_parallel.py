@@ -12,7 +12,7 @@ import requests
 
 from employees.models import SmsCode
 from employees.tokens import issue_token
-from tests.employees.resume_data import resume_payload, sms_code
+from tests.factories import resume_payload, sms_code
 from tests.support.parallel import fire, post_retrying, row_locking_database_or_skip
 
 N = 60

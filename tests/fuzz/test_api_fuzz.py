@@ -24,8 +24,7 @@ from schemathesis.specs.openapi.checks import (
 
 from employees.tokens import issue_token
 from shanqian.wsgi import application
-from tests.employees.resume_data import make_world
-from tests.factories import PlatformFactory, WechatUserFactory
+from tests.factories import PlatformFactory, WechatUserFactory, make_world
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "25"))
 # What the API promises: no 5xx, only documented statuses, content types, headers and bodies.

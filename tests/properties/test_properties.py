@@ -28,8 +28,7 @@ from employees.idcard import CHECK_CHARS, WEIGHTS, IdNumberError, make_id_number
 from shanqian.errors import ApiError
 from signing.models import SignApplication, SignEvent, SignStatus
 from signing.services.applications import ALLOWED, MOVES
-from tests.factories import EmployeeFactory, SignApplicationFactory, WechatUserFactory
-from tests.signing.test_services import perform
+from tests.factories import EmployeeFactory, SignApplicationFactory, WechatUserFactory, perform_move
 
 TODAY = datetime.date.today()
 
@@ -81,7 +80,7 @@ def test_no_sequence_of_moves_leaves_the_table(world, moves):
     for move in moves:
         before = statuses[-1]
         with contextlib.suppress(ApiError):
-            perform(move, SignApplication.objects.get(pk=application.pk), world)
+            perform_move(move, SignApplication.objects.get(pk=application.pk), world)
         after = SignApplication.objects.get(pk=application.pk).status
         if after != before:
             assert after in ALLOWED[before], (move, before, after)

@@ -20,7 +20,7 @@ def applications(world):
 
 @pytest.fixture
 def world(db):
-    from tests.employees.resume_data import make_world
+    from tests.factories import make_world
 
     return make_world()
 

@@ -14,8 +14,7 @@ from signing.errors import NotYourApplication, TransitionNotAllowed
 from signing.models import SignApplication, SignEvent, SignStatus
 from signing.services import applications as services
 from tests.factories import AdminUserFactory, EmployeeFactory, SignApplicationFactory, WechatUserFactory
-
-from .race import SKIP_ON_SQLITE, race, slow_down
+from tests.support.race import SKIP_ON_SQLITE, race, slow_down
 
 pytestmark = [pytest.mark.django_db(transaction=True), SKIP_ON_SQLITE]
 

@@ -9,11 +9,6 @@ from tests.factories import AdminUserFactory, HandlerFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def test_handlers_lists_active_staff_in_the_handler_group(user_api):
     wang = HandlerFactory(name="王芳")
     li = HandlerFactory(name="李强")

@@ -4,32 +4,28 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
-from shanqian.client import ClientContext
 from shanqian.errors import InvalidInput, NotFound
 from signing.errors import NotYourApplication, RealnameRequired, TransitionNotAllowed
 from signing.models import SignApplication, SignEvent, SignStatus
 from signing.services import applications as services
 from signing.signals import application_status_changed
 from tests.factories import (
+    CLIENT,
+    TODAY,
     AdminUserFactory,
     ContractFactory,
     EmployeeFactory,
     HandlerFactory,
     SignApplicationFactory,
     WechatUserFactory,
+    disable,
+    perform_move,
 )
-
-from ..employees.resume_data import disable
 
 pytestmark = pytest.mark.django_db
 
 S = SignStatus
-CLIENT = ClientContext(
-    ip="203.0.113.9", user_agent="MiniProgram/8.0", lng=Decimal("116.397128"), lat=Decimal("39.916527"), city="北京"
-)
-TODAY = timezone.localdate()
 
 
 @pytest.fixture
@@ -42,33 +38,6 @@ def at(application, status):
     SignApplication.objects.filter(pk=application.pk).update(status=status)
     application.refresh_from_db()
     return application
-
-
-def perform(move, application, world):
-    """Run ``move`` with valid arguments and the right kind of actor."""
-    user = application.em.user
-    if move == "approve":
-        return services.application_approve(
-            application=application,
-            staff=world.handler,
-            contract=world.contract,
-            entry_date=TODAY + datetime.timedelta(days=7),
-            salary="6500.00",
-            client=CLIENT,
-        )
-    if move == "reject":
-        return services.application_reject(
-            application=application, staff=world.handler, reason="材料不全", client=CLIENT
-        )
-    if move == "cancel":
-        return services.application_cancel(application=application, actor_user=user, client=CLIENT)
-    if move == "sign":
-        return services.application_sign(application=application, user=user, client=CLIENT)
-    if move == "sign_offline":
-        return services.application_sign_offline(
-            application=application, staff=world.handler, note="纸质合同已在门店签署", client=CLIENT
-        )
-    raise AssertionError(move)
 
 
 EXPECTED = {
@@ -98,7 +67,7 @@ def test_the_moves_table_is_the_spec():
 def test_an_allowed_move_changes_the_status_and_writes_one_audit_event(app, world, move, source, target):
     at(app, source)
 
-    result = perform(move, app, world)
+    result = perform_move(move, app, world)
 
     app.refresh_from_db()
     assert result.status == app.status == target
@@ -120,7 +89,7 @@ def test_a_forbidden_move_is_refused_and_changes_nothing(app, world, move, sourc
     at(app, source)
 
     with pytest.raises(TransitionNotAllowed) as caught:
-        perform(move, app, world)
+        perform_move(move, app, world)
 
     assert caught.value.status_code == 409 and caught.value.code == 40900
     assert SignStatus(source).label in caught.value.msg
@@ -130,7 +99,7 @@ def test_a_forbidden_move_is_refused_and_changes_nothing(app, world, move, sourc
 
 
 def test_approve_saves_contract_entry_date_and_salary(app, world):
-    perform("approve", app, world)
+    perform_move("approve", app, world)
 
     app.refresh_from_db()
     assert app.contract == world.contract
@@ -360,7 +329,7 @@ def test_status_changed_signal_is_sent_only_after_commit(app, world, django_capt
     application_status_changed.connect(receiver)
     try:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            perform("reject", app, world)
+            perform_move("reject", app, world)
         assert received == []
         for callback in callbacks:
             callback()
@@ -374,7 +343,7 @@ def test_no_signal_for_a_refused_move(app, world, django_capture_on_commit_callb
     at(app, S.SIGNED)
 
     with django_capture_on_commit_callbacks() as callbacks, pytest.raises(TransitionNotAllowed):
-        perform("cancel", app, world)
+        perform_move("cancel", app, world)
 
     assert callbacks == []
 

@@ -24,17 +24,20 @@ from shanqian.throttling import SignThrottle
 from signing.models import SignApplication, SignedDocument, SignEvent, SignStatus
 from signing.sealing import verify_sealed_pdf
 from signing.services import contract_signing as sign_services
+from tests.envelope import assert_error, assert_ok
 from tests.factories import (
     AdminUserFactory,
     EmployeeFactory,
     SignApplicationFactory,
     UploadFactory,
     WechatUserFactory,
+    logged_in_client,
+    make_signer,
     pdf_bytes,
+    sign_code,
+    signature_url,
 )
-from tests.identity.utils import assert_error, assert_ok
-
-from .conftest import logged_in_client, make_signer, sealed_files, sign_code, signature_url
+from tests.support.storage import sealed_files
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,10 @@ import pytest
 
 from employees.models import SmsCode
 from signing.models import SignApplication, SignedDocument, SignEvent, SignStatus
-from tests.identity.utils import assert_ok
-
-from .conftest import logged_in_client, make_signer, sealed_files, sign_code, signature_url
-from .race import SKIP_ON_SQLITE, race, slow_down
+from tests.envelope import assert_ok
+from tests.factories import logged_in_client, make_signer, sign_code, signature_url
+from tests.support.race import SKIP_ON_SQLITE, race, slow_down
+from tests.support.storage import sealed_files
 
 pytestmark = [pytest.mark.django_db(transaction=True), SKIP_ON_SQLITE]
 

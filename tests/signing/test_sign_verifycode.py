@@ -11,10 +11,9 @@ from rest_framework.test import APIClient
 from employees.models import SmsCode, SmsPurpose
 from employees.otp import sms_code_check
 from employees.services.identity import captcha_create
-from tests.factories import EmployeeFactory, WechatUserFactory
-from tests.identity.utils import assert_error, assert_ok, sent_sms
-
-from .conftest import logged_in_client, make_signer
+from tests.envelope import assert_error, assert_ok
+from tests.factories import EmployeeFactory, WechatUserFactory, logged_in_client, make_signer
+from tests.support.sms import sent_sms
 
 pytestmark = pytest.mark.django_db
 

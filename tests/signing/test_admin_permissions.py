@@ -17,8 +17,7 @@ from employees.models import RealnameVerification, VerifyStatus
 from shanqian.roles import HANDLER_GROUP, HANDLER_PERMISSIONS, ensure_handler_group
 from signing.models import SignApplication, SignEvent, SignStatus
 from tests.factories import AdminUserFactory
-
-from .conftest import CHANGELIST, action_post, approve_data, client_for, messages_of, statuses
+from tests.support.admin import CHANGELIST, action_post, approve_data, client_for, messages_of, statuses
 
 pytestmark = pytest.mark.django_db
 

@@ -16,9 +16,8 @@ from django.utils import timezone
 from shanqian.storage import file_name_from_url
 from signing.models import SignApplication, SignedDocument, SignEvent, SignStatus
 from signing.services.applications import application_approve, application_reject
-from tests.factories import EmployeeFactory, SignApplicationFactory
-
-from .conftest import CHANGELIST, approve_data, client_for, make_application
+from tests.factories import EmployeeFactory, SignApplicationFactory, make_application
+from tests.support.admin import CHANGELIST, approve_data, client_for
 
 pytestmark = pytest.mark.django_db
 

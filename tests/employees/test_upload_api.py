@@ -18,16 +18,8 @@ from rest_framework.test import APIClient
 from employees.models import Upload
 from employees.uploads import upload_from_url
 from shanqian.throttling import UploadThrottle
-from tests.factories import WechatUserFactory
-
-from .utils import (
-    GPS_LATITUDE,
-    assert_error,
-    assert_ok,
-    image_bytes,
-    jpeg_with_gps_and_orientation,
-    png_header_only,
-)
+from tests.envelope import assert_error, assert_ok
+from tests.factories import GPS_LATITUDE, WechatUserFactory, image_bytes, jpeg_with_gps_and_orientation, png_header_only
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 from employees.models import RealnameVerification, VerifyStatus, WechatUser
 from employees.services.realname import realname_submit
 from shanqian.storage import file_name_from_url
-
-from .conftest import action_post, client_for, make_application, messages_of
+from tests.factories import make_application
+from tests.support.admin import action_post, client_for, messages_of
 
 pytestmark = pytest.mark.django_db
 

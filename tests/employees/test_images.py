@@ -6,8 +6,7 @@ import pytest
 from PIL import Image, ImageFile, PngImagePlugin
 
 from employees.images import BrokenImage, ImageTooLarge, UnsupportedImage, process_image
-
-from .utils import GPS_LATITUDE, image_bytes, jpeg_with_gps_and_orientation, png_header_only
+from tests.factories import GPS_LATITUDE, image_bytes, jpeg_with_gps_and_orientation, png_header_only
 
 MAX = 40_000_000
 

@@ -12,8 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from employees import sms
 from shanqian.errors import RateLimited, UpstreamFailed
-
-from .utils import sent_sms
+from tests.support.sms import sent_sms
 
 PHONE = "13800138000"
 CODE = "604213"

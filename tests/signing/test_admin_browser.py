@@ -20,9 +20,7 @@ from rest_framework.test import APIClient
 from contracts.models import Company
 from employees.tokens import issue_token
 from signing.models import SignApplication, SignStatus
-from tests.factories import ContractFactory, HandlerFactory, PlatformFactory, WechatUserFactory
-
-from .conftest import make_application
+from tests.factories import ContractFactory, HandlerFactory, PlatformFactory, WechatUserFactory, make_application
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

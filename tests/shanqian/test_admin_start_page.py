@@ -10,8 +10,7 @@ from django.utils import timezone
 from employees.models import RealnameVerification
 from signing.models import SignApplication, SignStatus
 from signing.selectors import application_dashboard
-
-from .conftest import make_application
+from tests.factories import make_application
 
 pytestmark = pytest.mark.django_db
 
@@ -108,8 +107,7 @@ def test_the_board_shows_the_real_name_queue(super_client, board):
 
 def test_staff_without_application_permissions_see_no_board(db):
     from tests.factories import AdminUserFactory
-
-    from .conftest import client_for
+    from tests.support.admin import client_for
 
     page = client_for(AdminUserFactory(username="plain")).get("/admin/").content.decode()
 

@@ -19,8 +19,8 @@ from employees.models import SmsCode, SmsPurpose
 from employees.otp import hash_code, sms_code_check
 from employees.services import identity as services
 from shanqian.errors import RateLimited
-
-from .utils import assert_error, assert_ok, sent_sms
+from tests.envelope import assert_error, assert_ok
+from tests.support.sms import sent_sms
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,8 @@ import pytest
 
 from employees.models import Employee
 from shanqian.storage import file_name_from_url
-from tests.factories import EmployeeFactory
-
-from .conftest import client_for, make_application
+from tests.factories import EmployeeFactory, make_application
+from tests.support.admin import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -20,9 +20,8 @@ from employees.services import identity as services
 from employees.tokens import digest
 from employees.wechat import get_wechat_client
 from shanqian.throttling import LoginThrottle
+from tests.envelope import assert_error, assert_ok
 from tests.factories import EmployeeFactory, PlatformFactory, WechatUserFactory
-
-from .utils import assert_error, assert_ok
 
 pytestmark = pytest.mark.django_db
 

@@ -16,9 +16,8 @@ from openpyxl import load_workbook
 from signing.export import HEADERS
 from signing.models import SignApplication, SignStatus
 from signing.services.applications import application_approve, application_reject
-from tests.factories import EmployeeFactory, SignApplicationFactory
-
-from .conftest import CHANGELIST, client_for, make_application
+from tests.factories import EmployeeFactory, SignApplicationFactory, make_application
+from tests.support.admin import CHANGELIST, client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,8 @@ from rest_framework.test import APIClient
 
 from employees.models import SessionToken
 from employees.tokens import issue_token
+from tests.envelope import assert_error
 from tests.factories import AdminUserFactory, WechatUserFactory
-
-from .utils import assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,8 @@ import pytest
 from django.contrib.admin.models import LogEntry
 
 from signing.models import SignApplication, SignEvent, SignStatus
-from tests.factories import ContractFactory
-
-from .conftest import CHANGELIST, action_post, approve_data, make_application, messages_of, statuses
+from tests.factories import ContractFactory, make_application
+from tests.support.admin import CHANGELIST, action_post, approve_data, messages_of, statuses
 
 pytestmark = pytest.mark.django_db
 
@@ -440,8 +439,7 @@ def client_factory_view_only(db):
     from django.contrib.auth.models import Permission
 
     from tests.factories import AdminUserFactory
-
-    from .conftest import client_for
+    from tests.support.admin import client_for
 
     user = AdminUserFactory(username="viewer")
     user.user_permissions.add(Permission.objects.get(codename="view_signapplication"))

@@ -14,8 +14,7 @@ from rest_framework.test import APIClient
 
 from employees.models import SmsCode
 from shanqian.throttling import CaptchaThrottle
-
-from .utils import assert_error, assert_ok
+from tests.envelope import assert_error, assert_ok
 
 pytestmark = pytest.mark.django_db
 
