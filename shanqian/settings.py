@@ -329,6 +329,29 @@ FIELD_REENCRYPT_BATCH = env.int("FIELD_REENCRYPT_BATCH", default=1000)
 # uploads and verification data are purged (purge_expired, SPEC §13).
 APPLICANT_RETENTION_DAYS = env.int("APPLICANT_RETENTION_DAYS", default=180)
 
+# --- PKI, trusted time and evidence (SPEC §10; signing.pki, signing.sealing, signing.evidence) -----
+# Who certifies signers' keys: "local" (the project's own hierarchy, manage.py pki_init) or the
+# dotted path of a licensed CA's backend class (docs/pki.md states the contract).
+SIGNING_CA_BACKEND = env.str("SIGNING_CA_BACKEND", default="local")
+# The public prefix of /pki/…: every certificate names its CRL and issuer under it, forever.
+SIGNING_PKI_BASE_URL = env.str("SIGNING_PKI_BASE_URL", default="http://127.0.0.1:8000")
+SIGNING_PKI_ORGANIZATION = env.str("SIGNING_PKI_ORGANIZATION", default="闪签云")
+SIGNING_EVENT_CERT_MINUTES = env.int("SIGNING_EVENT_CERT_MINUTES", default=10)
+SIGNING_COMPANY_CERT_DAYS = env.int("SIGNING_COMPANY_CERT_DAYS", default=730)
+SIGNING_CRL_VALIDITY_DAYS = env.int("SIGNING_CRL_VALIDITY_DAYS", default=7)
+SIGNING_CRL_REFRESH_HOURS = env.int("SIGNING_CRL_REFRESH_HOURS", default=24)
+# Key of the keyed hash (HMAC-SHA256) put in event certificates instead of the ID number;
+# derived from SECRET_KEY when unset.
+SIGNING_SUBJECT_HASH_KEY = env.str("SIGNING_SUBJECT_HASH_KEY", default="")
+# RFC 3161 time-stamping authority: a URL, "none" (no timestamps: does not meet the 指引), or unset
+# (the development TSA under DEBUG; a system check error with DEBUG off).
+SIGNING_TSA_URL = env.str("SIGNING_TSA_URL", default="")
+SIGNING_TSA_USERNAME = env.str("SIGNING_TSA_USERNAME", default="")
+SIGNING_TSA_PASSWORD = env.str("SIGNING_TSA_PASSWORD", default="")
+SIGNING_TSA_TIMEOUT = env.float("SIGNING_TSA_TIMEOUT", default=10.0)
+# PEM bundle of the trust anchors of an external TSA (its tokens are verified against them).
+SIGNING_TSA_TRUST_ROOTS = env.str("SIGNING_TSA_TRUST_ROOTS", default="")
+
 # --- Background work: Celery, the outbox, notifications, webhooks, bulk jobs (SPEC §11) ---------
 
 # The broker. Unset (the embedded default) → no broker: tasks run eagerly, in-process, after the
@@ -408,7 +431,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="闪签云 <noreply@l
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^pki/"]  # CRLs and CA certificates travel over plain HTTP
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)

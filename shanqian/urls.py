@@ -3,7 +3,8 @@ URL configuration.
 
 ``/api`` holds the mini-program API (each app contributes its ``urls.py``),
 the OpenAPI schema and Swagger UI; ``/admin/`` is 秒云达 1.0 后台; ``/files/``
-serves private media through signed, expiring links.
+serves private media through signed, expiring links; ``/pki/`` publishes the
+CA certificates and CRLs.
 """
 
 from django.contrib import admin
@@ -29,6 +30,8 @@ urlpatterns = [
     path("healthz", views.healthz),
     path("readyz", views.readyz),
     path("admin/", admin.site.urls),
+    # The PKI's public certificates and CRLs (SPEC §10); every issued certificate names these URLs.
+    path("pki/", include("signing.pki.urls")),
     path("api/", include(api_patterns)),
     re_path(r"^api/?$", views.api_not_found),
     re_path(r"^files/(?P<token>[A-Za-z0-9_:.\-]+)/?$", private_file, name="private-file"),

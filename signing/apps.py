@@ -22,3 +22,4 @@ class SigningConfig(AppConfig):
         identity.sms_recipient_check_install(SmsPurpose.SIGN, sign_code_recipient_check)
         # The outbox channels this app delivers (shanqian.outbox): worker, HR and webhook notices.
         channels.register()
+        from .pki import checks  # noqa: F401  (registers the PKI and time-source system checks)

@@ -69,6 +69,15 @@ class SignEvent(models.Model):
         TRANSITION = "transition", "状态变更"
         VIEWED = "viewed", "查看合同"
         NOTE = "note", "备注"
+        # The signing evidence of SPEC §10, written in the signing transaction.
+        INTENT_SENT = "intent_sent", "发送签署验证码"
+        INTENT_ACCEPTED = "intent_ok", "签署验证码验证通过"
+        SIGNATURE = "signature", "提交手写签名"
+        EVENT_CERT = "event_cert", "签发事件证书"
+        SEAL_APPLIED = "seal_applied", "加盖单位印章"
+        TIMESTAMP = "timestamp", "加盖可信时间戳"
+        SEALED = "sealed", "签署文件封存"
+        EVIDENCE = "evidence", "导出出证包"
 
     # Indexed by ``sign_event_app_time`` (application first), which also serves the foreign key.
     application = models.ForeignKey(
@@ -102,6 +111,8 @@ class SignEvent(models.Model):
     note = models.CharField("原因/备注", max_length=512, blank=True)
     # For VIEWED events: the SHA-256 of the contract file the employee was shown.
     document_sha256 = models.CharField("文件 SHA-256", max_length=64, blank=True)
+    # The machine-readable facts of an evidence event (serials, authorities, digests) for audit.json.
+    data = models.JSONField("详情", default=dict, blank=True)
 
     class Meta:
         verbose_name = "签约事件"
@@ -148,3 +159,5 @@ class SignedDocument(models.Model):
 
 # Notification settings and subscribe acceptances live in signing/notifications/models.py.
 from .notifications.models import SubscribeAcceptance, SubscribeTemplate, WebhookEndpoint, WecomRobot  # noqa: E402, F401
+# The PKI's tables (signing.pki) belong to this app; importing them here registers them.
+from .pki.models import PkiCertificate, RevocationList  # noqa: E402, F401
