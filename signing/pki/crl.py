@@ -89,7 +89,11 @@ def certificate_revoke(
     if locked.kind in CA_KINDS:
         # Revoking a CA takes the whole hierarchy down; that is an operator's job, not an admin click.
         raise Conflict("CA 证书不能在后台吊销，请由运维人员按证书体系更换流程处理")
-    locked.revoked_at = timezone.now().replace(microsecond=0)
+    # CRLs carry whole seconds; round up, so a revocation never appears earlier than it happened.
+    now = timezone.now()
+    locked.revoked_at = now.replace(microsecond=0) + (
+        datetime.timedelta(seconds=1) if now.microsecond else datetime.timedelta()
+    )
     locked.revocation_reason = reason
     locked.revocation_note = note[:256]
     locked.revoked_by = actor

@@ -86,18 +86,67 @@ class DevelopmentTimeStamper(TimeStamper):
         return respond(req, certificate=self.tsa.asn1, key=self.tsa.key(), chain=self.chain_certs)
 
 
+def _der(tag: int, content: bytes) -> bytes:
+    size = len(content)
+    if size < 0x80:
+        return bytes([tag, size]) + content
+    length = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(length)]) + length + content
+
+
+_SEQUENCE, _SET, _OCTETS, _INTEGER, _CONTEXT_0 = 0x30, 0x31, 0x04, 0x02, 0xA0
+_SHA256 = algos.DigestAlgorithm({"algorithm": "sha256"}).dump()
+_ECDSA_SHA256 = algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"}).dump()
+_CONTENT_TYPE_ATTR = simple_cms_attribute("content_type", "tst_info").dump()
+_OID_SIGNED_DATA = core.ObjectIdentifier("1.2.840.113549.1.7.2").dump()
+_OID_TST_INFO = core.ObjectIdentifier("1.2.840.113549.1.9.16.1.4").dump()
+_OID_SIGNING_TIME = core.ObjectIdentifier("1.2.840.113549.1.9.5").dump()
+_OID_MESSAGE_DIGEST = core.ObjectIdentifier("1.2.840.113549.1.9.4").dump()
+_GRANTED = _der(_SEQUENCE, core.Integer(0).dump())
+
+
+class _Constant:
+    """The per-certificate parts of every token, encoded once (the certificate never changes)."""
+
+    _memo: dict[bytes, "_Constant"] = {}
+
+    def __init__(self, certificate: asn1_x509.Certificate, chain):
+        self.tsa_name = asn1_x509.GeneralName(name="directory_name", value=certificate.subject)
+        self.sid = cms.IssuerAndSerialNumber(
+            {"issuer": certificate.issuer, "serial_number": certificate.serial_number}
+        ).dump()
+        self.signing_certificate = simple_cms_attribute(
+            "signing_certificate_v2", as_signing_certificate_v2(certificate)
+        ).dump()
+        # CertificateSet is a SET OF: DER sorts its members too.
+        self.certificates = b"".join(sorted(c.dump() for c in (certificate, *chain)))
+
+    @classmethod
+    def of(cls, certificate, chain) -> "_Constant":
+        key = certificate.dump() + b"".join(c.dump() for c in chain)
+        constant = cls._memo.get(key)
+        if constant is None:
+            constant = cls._memo[key] = cls(certificate, chain)
+        return constant
+
+
 def respond(
     req: tsp.TimeStampReq, *, certificate: asn1_x509.Certificate, key, chain=(), now: datetime.datetime | None = None
 ) -> tsp.TimeStampResp:
-    """A granted TimeStampResp for ``req``, signed by ``key`` (RFC 3161 §2.4.2; the token as in §2.4.2 + RFC 5816)."""
+    """
+    A granted TimeStampResp for ``req``, signed by ``key`` (RFC 3161 §2.4.2,
+    ESSCertIDv2 per RFC 5816). The token is assembled as DER from parts
+    encoded once per certificate: asn1crypto re-encodes nested certificates
+    on every build, which cost tens of milliseconds per token.
+    """
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise TypeError("the development TSA signs with ECDSA")
     imprint = req["message_imprint"]
-    digest_name = imprint["hash_algorithm"]["algorithm"].native
-    if digest_name not in DIGESTS:
+    if imprint["hash_algorithm"]["algorithm"].native not in DIGESTS:
         return tsp.TimeStampResp(
             {"status": tsp.PKIStatusInfo({"status": "rejection", "fail_info": tsp.PKIFailureInfo({"bad_alg"})})}
         )
+    constant = _Constant.of(certificate, list(chain))
     gen_time = (now or timezone.now()).astimezone(datetime.UTC)
     gen_time = gen_time.replace(microsecond=gen_time.microsecond // 1000 * 1000)
     info = {
@@ -107,56 +156,39 @@ def respond(
         "serial_number": secrets.randbits(127),
         "gen_time": core.GeneralizedTime(gen_time),
         "accuracy": tsp.Accuracy({"seconds": 1}),
-        "tsa": asn1_x509.GeneralName(name="directory_name", value=certificate.subject),
+        "tsa": constant.tsa_name,
     }
     if req["nonce"].native is not None:
         info["nonce"] = req["nonce"]
     tst_info = tsp.TSTInfo(info).dump()
     digest = hashes.Hash(hashes.SHA256())
     digest.update(tst_info)
-    signed_attrs = cms.CMSAttributes(
-        [
-            simple_cms_attribute("content_type", "tst_info"),
-            simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(gen_time.replace(microsecond=0))})),
-            simple_cms_attribute("signing_certificate_v2", as_signing_certificate_v2(certificate)),
-            simple_cms_attribute("message_digest", digest.finalize()),
-        ]
+    attributes = [
+        _CONTENT_TYPE_ATTR,
+        _der(_SEQUENCE, _OID_SIGNING_TIME + _der(_SET, core.UTCTime(gen_time.replace(microsecond=0)).dump())),
+        constant.signing_certificate,
+        _der(_SEQUENCE, _OID_MESSAGE_DIGEST + _der(_SET, _der(_OCTETS, digest.finalize()))),
+    ]
+    # DER orders the members of a SET OF by their encodings (X.690 §11.6).
+    signed_attrs = b"".join(sorted(attributes))
+    signature = key.sign(_der(_SET, signed_attrs), ec.ECDSA(hashes.SHA256()))
+    signer_info = _der(
+        _SEQUENCE,
+        core.Integer(1).dump()
+        + constant.sid
+        + _SHA256
+        + _der(_CONTEXT_0, signed_attrs)
+        + _ECDSA_SHA256
+        + _der(_OCTETS, signature),
     )
-    signature = key.sign(signed_attrs.dump(), ec.ECDSA(hashes.SHA256()))
-    signer_info = cms.SignerInfo(
-        {
-            "version": "v1",
-            "sid": cms.SignerIdentifier(
-                {
-                    "issuer_and_serial_number": cms.IssuerAndSerialNumber(
-                        {"issuer": certificate.issuer, "serial_number": certificate.serial_number}
-                    )
-                }
-            ),
-            "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}),
-            "signature_algorithm": algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"}),
-            "signed_attrs": signed_attrs,
-            "signature": signature,
-        }
+    encapsulated = _der(_SEQUENCE, _OID_TST_INFO + _der(_CONTEXT_0, _der(_OCTETS, tst_info)))
+    certificates = _der(_CONTEXT_0, constant.certificates) if req["cert_req"].native else b""
+    signed_data = _der(
+        _SEQUENCE,
+        core.Integer(3).dump() + _der(_SET, _SHA256) + encapsulated + certificates + _der(_SET, signer_info),
     )
-    certificates = [certificate, *chain] if req["cert_req"].native else []
-    signed_data = cms.SignedData(
-        {
-            "version": "v3",
-            "digest_algorithms": cms.DigestAlgorithms([algos.DigestAlgorithm({"algorithm": "sha256"})]),
-            "encap_content_info": cms.EncapsulatedContentInfo(
-                {"content_type": "tst_info", "content": cms.ParsableOctetString(tst_info)}
-            ),
-            "certificates": certificates,
-            "signer_infos": [signer_info],
-        }
-    )
-    return tsp.TimeStampResp(
-        {
-            "status": tsp.PKIStatusInfo({"status": "granted"}),
-            "time_stamp_token": cms.ContentInfo({"content_type": "signed_data", "content": signed_data}),
-        }
-    )
+    token = _der(_SEQUENCE, _OID_SIGNED_DATA + _der(_CONTEXT_0, signed_data))
+    return tsp.TimeStampResp.load(_der(_SEQUENCE, _GRANTED + token))
 
 
 class HttpTimeStamper(RequestsHTTPTimeStamper):

@@ -4,7 +4,15 @@ The certificate page (存证证书) appended to a signed contract.
 ``CertificateData`` is everything the page shows, as plain values the signing
 service assembles; ``render_certificate`` draws it with reportlab into a PDF of
 its own (one page, more when the audit trail is long), in an embedded CJK font.
-Times print in Asia/Shanghai with their UTC offset.
+Times print in Asia/Shanghai with their UTC offset; the signing time is the
+instant both signatures carry as ``/M`` (whole seconds).
+
+The page is part of what the two signatures cover, so it names what is known
+before they are made: the certificates (serials), the seal authorisation and
+the time-stamping authority. The tokens' own times and the sealed file's
+SHA-256 cannot be inside the file they describe; the evidence report lists
+them. A long audit trail breaks across pages, never leaving one row alone on
+a page (``TrailTable``).
 """
 
 import datetime
@@ -48,6 +56,9 @@ class AuditEventRow:
     city: str = ""
     note: str = ""
     action: str = ""  # for events without a transition, e.g. "查看合同"
+    user_agent: str = ""  # the evidence report shows it; the certificate page has no room
+    kind: str = ""  # SignEvent.Kind value, or "realname" for the real-name decision
+    data: dict = field(default_factory=dict, compare=False)  # machine-readable facts (audit.json)
 
     @property
     def description(self) -> str:
@@ -80,6 +91,15 @@ class CertificateData:
     # Filled in by ``seal_contract`` from the bytes when left empty; checked against them when given.
     contract_sha256: str = ""
     signature_sha256: str = ""
+    # The certificates and authorities of SPEC §10 (empty: the section is left out).
+    realname: str = ""  # e.g. "人工审核（王审核，2025-03-01 09:00:00）"
+    event_certificate_serial: str = ""
+    event_certificate_subject: str = ""
+    company_certificate_serial: str = ""
+    company_certificate_subject: str = ""
+    certificate_issuer: str = ""
+    seal_authorization: str = ""
+    tsa_authority: str = ""
 
 
 def format_time(value: datetime.datetime, *, with_zone: bool = False) -> str:
@@ -169,8 +189,22 @@ def _kv_table(rows: list[tuple[str, str]], styles: _Styles, *, value_style=None)
     return table
 
 
+class TrailTable(Table):
+    """
+    A table that never leaves one audit row alone on a page: it splits only
+    with at least two data rows on each side (reportlab's ``rowSplitRange``,
+    re-applied to every part it splits into), else moves on whole.
+    """
+
+    def __init__(self, *args, **kwargs):
+        # Row 0 is the repeated header: the first split point with two data rows before it is 3.
+        kwargs["rowSplitRange"] = (3, -2)
+        super().__init__(*args, **kwargs)
+
+
 def _events_table(events: list[AuditEventRow], styles: _Styles) -> Table:
-    widths = [31 * mm, 36 * mm, 27 * mm, 27 * mm, 17 * mm]
+    # The note column carries digests and serials: it gets the room.
+    widths = [30 * mm, 28 * mm, 21 * mm, 24 * mm, 14 * mm]
     widths.append(CONTENT_WIDTH - sum(widths))
     header = [Paragraph(h, styles.head) for h in ("时间（北京时间）", "操作", "操作人", "IP", "城市", "备注")]
     rows = [header]
@@ -188,7 +222,7 @@ def _events_table(events: list[AuditEventRow], styles: _Styles) -> Table:
     if not events:
         rows.append([Paragraph("（无记录）", styles.cell), "", "", "", "", ""])
     # repeatRows: a long trail breaks across pages with the header repeated.
-    table = Table(rows, colWidths=widths, repeatRows=1)
+    table = TrailTable(rows, colWidths=widths, repeatRows=1)
     table.setStyle(
         TableStyle(
             [
@@ -201,6 +235,46 @@ def _events_table(events: list[AuditEventRow], styles: _Styles) -> Table:
         )
     )
     return table
+
+
+NUMERALS = "一二三四五六七八九十"
+
+
+def _numeral(data: CertificateData, position: int) -> str:
+    """Section numbers shift by one when the certificates section is shown (it is the fourth)."""
+    return NUMERALS[position - 1 + (1 if data.event_certificate_serial and position >= 4 else 0)]
+
+
+def _certificates_section(data: CertificateData, styles: _Styles) -> list:
+    if not data.event_certificate_serial:
+        return []
+    rows = [
+        ("劳动者事件证书", f"序列号 {data.event_certificate_serial}"),
+        ("证书主体", data.event_certificate_subject),
+        ("用人单位证书", f"序列号 {data.company_certificate_serial}"),
+        ("证书主体", data.company_certificate_subject),
+        ("签发机构", data.certificate_issuer),
+        ("印章授权", data.seal_authorization),
+        ("时间戳服务", data.tsa_authority or "未配置（本文件不含可信时间戳）"),
+    ]
+    return [Paragraph("四、数字证书与可信时间", styles.section), _kv_table(rows, styles)]
+
+
+def _closing_note(data: CertificateData) -> str:
+    if not data.event_certificate_serial:
+        return (
+            "说明：本证书由闪签云在签署完成时自动生成，与合同正文共同构成完整的签署文件。"
+            "文件整体以数字证书签名（PAdES），签名后对文件的任何改动都会使签名失效，"
+            "可在后台“验证签署文件”页面或以 manage.py verify_document 核验。"
+        )
+    return (
+        "说明：本证书由闪签云在签署时自动生成，与合同正文共同构成完整的签署文件。"
+        "劳动者以签署时即时签发、仅用于本次签署的事件证书签名，其私钥签名后即销毁、从未保存；"
+        "用人单位依据上述印章授权以单位证书盖章；两个签名各带可信时间戳，"
+        "文件另附证书链、吊销列表与文档时间戳（PAdES B-LTA），签署后对文件的任何改动都会被发现。"
+        "时间戳的具体时间与签署文件的 SHA-256 记录于出证包的证据报告；"
+        "可在后台“核验签署文件”页面或以 manage.py verify_document 核验。"
+    )
 
 
 def render_certificate(data: CertificateData, *, contract_pages: int) -> bytes:
@@ -237,6 +311,7 @@ def render_certificate(data: CertificateData, *, contract_pages: int) -> bytes:
                 ("姓名", data.employee_name),
                 ("身份证号", data.id_number_masked),
                 ("手机号", data.phone_masked),
+                *([("实名认证", data.realname)] if data.realname else []),
             ],
             styles,
         ),
@@ -250,22 +325,18 @@ def render_certificate(data: CertificateData, *, contract_pages: int) -> bytes:
             ],
             styles,
         ),
-        Paragraph("四、文件指纹（SHA-256）", styles.section),
+        *_certificates_section(data, styles),
+        Paragraph(f"{_numeral(data, 4)}、文件指纹（SHA-256）", styles.section),
         _kv_table(
             [("合同文件", data.contract_sha256), ("签名图片", data.signature_sha256)],
             styles,
             value_style=styles.mono,
         ),
-        KeepTogether([Paragraph("五、手写签名", styles.section), signature]),
-        Paragraph("六、签约过程记录", styles.section),
+        KeepTogether([Paragraph(f"{_numeral(data, 5)}、手写签名", styles.section), signature]),
+        Paragraph(f"{_numeral(data, 6)}、签约过程记录", styles.section),
         _events_table(data.events, styles),
         Spacer(1, 3 * mm),
-        Paragraph(
-            "说明：本证书由闪签云在签署完成时自动生成，与合同正文共同构成完整的签署文件。"
-            "文件整体以数字证书签名（PAdES），签名后对文件的任何改动都会使签名失效，"
-            "可在后台“验证签署文件”页面或以 manage.py verify_document 核验。",
-            styles.note,
-        ),
+        Paragraph(_closing_note(data), styles.note),
     ]
 
     def decorate(canvas, doc):
@@ -293,6 +364,14 @@ def render_certificate(data: CertificateData, *, contract_pages: int) -> bytes:
     return buffer.getvalue()
 
 
+TRANSITION_ACTIONS = {
+    (None, 1): "提交简历并申请签约",
+    (1, 2): "审核通过",
+    (1, 4): "驳回",
+    (2, 3): "签署完成",
+}
+
+
 def audit_rows(events) -> list[AuditEventRow]:
     """
     Certificate rows from ``SignEvent`` objects, in the order given. Pass a
@@ -303,16 +382,26 @@ def audit_rows(events) -> list[AuditEventRow]:
     def label(status) -> str:
         return SignStatus(status).label if status is not None else ""
 
-    return [
-        AuditEventRow(
-            time=event.created_at,
-            from_label=label(event.from_status),
-            to_label=label(event.to_status),
-            actor=event.actor_display,
-            ip=event.ip or "",
-            city=event.city or "",
-            note=event.note or "",
-            action="" if event.kind == SignEvent.Kind.TRANSITION else event.get_kind_display(),
+    rows = []
+    for event in events:
+        if event.kind == SignEvent.Kind.TRANSITION:
+            action = TRANSITION_ACTIONS.get((event.from_status, event.to_status), "")
+            if event.to_status == SignStatus.CANCELLED:
+                action = "取消"
+        else:
+            action = event.get_kind_display()
+        rows.append(
+            AuditEventRow(
+                time=event.created_at,
+                from_label=label(event.from_status),
+                to_label=label(event.to_status),
+                actor=event.actor_display,
+                ip=event.ip or "",
+                city=event.city or "",
+                note=event.note or "",
+                action=action,
+                user_agent=event.user_agent or "",
+                kind=event.kind,
+            )
         )
-        for event in events
-    ]
+    return rows

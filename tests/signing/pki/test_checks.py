@@ -97,5 +97,5 @@ def test_check_command_fails_on_the_wrong_passphrase(pki, pki_settings):
     keystore.forget_keys()
     pki_settings.SIGNING_KEY_PASSPHRASE = "the-wrong-passphrase-0000000000"
 
-    with pytest.raises(SystemCheckError, match="signing.E004"):
+    with pytest.raises(SystemCheckError, match=r"signing\.E004"):
         call_command("check")
