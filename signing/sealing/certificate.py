@@ -179,6 +179,9 @@ def _kv_table(rows: list[tuple[str, str]], styles: _Styles, *, value_style=None)
     table.setStyle(
         TableStyle(
             [
+                # Cells are Paragraphs, but reportlab still selects the cell font (Helvetica, not
+                # embedded) while drawing them: name ours.
+                ("FONTNAME", (0, 0), (-1, -1), styles.value.fontName),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#dddddd")),
                 ("TOPPADDING", (0, 0), (-1, -1), 2),
@@ -226,6 +229,7 @@ def _events_table(events: list[AuditEventRow], styles: _Styles) -> Table:
     table.setStyle(
         TableStyle(
             [
+                ("FONTNAME", (0, 0), (-1, -1), styles.cell.fontName),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f0f0f0")),
                 ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#cccccc")),
@@ -359,6 +363,8 @@ def render_certificate(data: CertificateData, *, contract_pages: int) -> bytes:
         author="闪签云",
         creator="闪签云",
         invariant=1,
+        # Every page's preamble selects the initial font: Helvetica (not embedded) unless told otherwise.
+        initialFontName=font.name,
     )
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
     return buffer.getvalue()

@@ -277,6 +277,7 @@ def sign_contract_document(
             worker_reason="劳动者签署劳动合同",
             employer_reason=f"用人单位盖章（{authorization.label}）",
             location=facts.city,
+            fresh_material=backend.validation_material,
         )
     finally:
         worker.drop()
@@ -364,3 +365,38 @@ def store_rows(application, rows: list[AuditEventRow]) -> list[SignEvent]:
     for at, ids in by_time.items():
         SignEvent.objects.filter(pk__in=ids).update(created_at=at)
     return events
+
+
+def seal_and_archive(
+    *, application, document_pdf: bytes, facts: SigningFacts, authorization: SealAuthorization, signature_upload=None
+):
+    """
+    ``sign_contract_document``, then store the sealed file privately and write
+    its ``SignedDocument`` and this signing's audit rows. Meant for the sign
+    flow's locked transaction: on any error the caller rolls back, and the
+    stored file is deleted here so no orphan is left.
+    """
+    from ..models import SignedDocument
+    from .storage import store_sealed_pdf
+
+    signed = sign_contract_document(
+        application=application, document_pdf=document_pdf, facts=facts, authorization=authorization
+    )
+    stored = store_sealed_pdf(signed.pdf)
+    try:
+        document = SignedDocument.objects.create(
+            application=application,
+            file=stored.name,
+            sha256=stored.sha256,
+            size=stored.size,
+            contract_sha256=facts.contract_sha256,
+            signature=signature_upload,
+            signature_sha256=hashlib.sha256(facts.signature_image).hexdigest(),
+        )
+        store_rows(application, [*signed.signing_rows, *signed.after_rows])
+    except BaseException:
+        from django.core.files.storage import default_storage
+
+        default_storage.delete(stored.name)
+        raise
+    return document, signed

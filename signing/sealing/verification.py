@@ -41,6 +41,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESPassed
 from pyhanko.sign.validation.ades import ades_lta_validation
 from pyhanko.sign.validation.policy_decl import (
+    LocalKnowledge,
     PdfSignatureValidationSpec,
     RevinfoOnlineFetchingRule,
     RevocationInfoGatheringSpec,
@@ -51,6 +52,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.context import CertValidationPolicySpec
 from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
 from pyhanko_certvalidator.registry import SimpleTrustManager
+from pyhanko_certvalidator.revinfo.archival import CRLContainer
 
 from ..pki.hierarchy import Held, describe_asn1
 from ..pki.models import CertificateKind, PkiCertificate
@@ -263,7 +265,64 @@ def _has_signature_timestamp(signature) -> bool:
         return False
 
 
-def _spec(roots, tsa_roots) -> PdfSignatureValidationSpec:
+def _current_crls() -> list:
+    """
+    Our CAs' current CRLs, as an online validator would fetch them from
+    /pki/*.crl: the outermost document timestamp is judged *now*, and the CRLs
+    in the DSS stop being current after SIGNING_CRL_VALIDITY_DAYS. Everything
+    older is judged with what the DSS proved at the document timestamp's time.
+    """
+    from asn1crypto import crl as asn1_crl
+
+    from ..pki.crl import crl_current
+    from ..pki.models import CA_KINDS
+
+    lists = []
+    for record in PkiCertificate.objects.filter(kind__in=CA_KINDS, revoked_at__isnull=True):
+        try:
+            lists.append(CRLContainer(asn1_crl.CertificateList.load(bytes(crl_current(Held.of(record)).der))))
+        except Exception as exc:  # a CA whose key is unavailable here: judge with the DSS alone
+            logger.info("verification: no current CRL for %s (%s)", record.serial, exc.__class__.__name__)
+    return lists
+
+
+def _dss_covers(reader, signature) -> bool:
+    """PAdES B-LT: the DSS holds a CRL from the issuer of every certificate the signature and its timestamp rely on."""
+    try:
+        dss = reader.root["/DSS"]
+        crl_issuers = set()
+        from asn1crypto import crl as asn1_crl
+
+        for ref in dss.get("/CRLs", []):
+            crl_issuers.add(asn1_crl.CertificateList.load(ref.get_object().data).issuer.dump())
+        certs = [asn1_x509.Certificate.load(ref.get_object().data) for ref in dss.get("/Certs", [])]
+    except Exception:
+        return False
+    by_subject = {c.subject.dump(): c for c in certs}
+
+    def covered(cert) -> bool:
+        seen = 0
+        while cert is not None and not cert.self_signed and seen < 5:
+            if cert.issuer.dump() not in crl_issuers:
+                return False
+            cert = by_subject.get(cert.issuer.dump())
+            seen += 1
+        return cert is not None
+
+    leaves = [signature.signer_cert]
+    for attr in signature.signer_info["unsigned_attrs"] or []:
+        if attr["type"].native == "signature_time_stamp_token":
+            token = attr["values"][0]["content"]
+            sid = token["signer_infos"][0]["sid"].chosen
+            leaves += [
+                c.chosen
+                for c in token["certificates"]
+                if c.chosen.serial_number == sid["serial_number"].native and c.chosen.issuer == sid["issuer"]
+            ]
+    return all(covered(leaf) for leaf in leaves)
+
+
+def _spec(roots, tsa_roots, crls=()) -> PdfSignatureValidationSpec:
     policy = CertValidationPolicySpec(
         trust_manager=SimpleTrustManager.build(trust_roots=roots),
         revinfo_policy=CertRevTrustPolicy(REQUIRE_REVINFO),
@@ -276,10 +335,11 @@ def _spec(roots, tsa_roots) -> PdfSignatureValidationSpec:
         SignatureValidationSpec(
             cert_validation_policy=policy,
             ts_cert_validation_policy=ts_policy,
-            # Only what the document carries: passing then proves its DSS is complete (PAdES B-LT).
+            # No network: the document's DSS, plus our own current CRLs (see ``_current_crls``).
             revinfo_gathering_policy=RevocationInfoGatheringSpec(
                 online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY
             ),
+            local_knowledge=LocalKnowledge(known_crls=list(crls)),
         )
     )
 
@@ -297,7 +357,7 @@ def _revocation_sentence(revoked_at, reference, reason_label) -> str:
     return f"证书已于 {when} 吊销{reason}，早于签名时间戳 {ref}：签署时证书已吊销，签名无效"
 
 
-def _level(signature, status, lta, intact: bool) -> str:
+def _level(signature, status, lta, intact: bool, dss_complete: bool) -> str:
     if not intact:
         return "无效"
     if str(signature.sig_object.get("/SubFilter", "")) != "/ETSI.CAdES.detached" or not _has_signing_certificate_v2(
@@ -308,7 +368,7 @@ def _level(signature, status, lta, intact: bool) -> str:
     ts = status.timestamp_validity if status is not None else None
     if ts is not None and ts.intact and ts.valid and ts.trusted:
         level = "B-T"
-    if level == "B-T" and lta is not None and lta.ades_subindic == AdESPassed.OK:
+    if level == "B-T" and dss_complete and lta is not None and lta.ades_subindic == AdESPassed.OK:
         level = "B-LT"
         if lta.oldest_evidence_record_timestamp is not None:
             level = "B-LTA"
@@ -335,7 +395,7 @@ def verify_document(pdf: bytes) -> VerificationReport:
 
         raise ImproperlyConfigured("证书体系尚未初始化，无法核验：请先运行 manage.py pki_init。")
     tsa_roots = tsa_trust_roots()
-    spec = _spec(roots, tsa_roots)
+    spec = _spec(roots, tsa_roots, _current_crls())
 
     fingerprints = {}
     for signature in signatures:
@@ -352,7 +412,7 @@ def verify_document(pdf: bytes) -> VerificationReport:
     reports: list[SignatureReport] = []
     last_end = max(int(s.byte_range[2]) + int(s.byte_range[3]) for s in signatures)
     for signature in signatures:
-        reports.append(_verify_one(pdf, signature, spec, ts_context, known, fingerprints, revisions))
+        reports.append(_verify_one(reader, signature, spec, ts_context, known, fingerprints, revisions))
 
     problems: list[str] = []
     last = max(signatures, key=lambda s: int(s.byte_range[2]) + int(s.byte_range[3]))
@@ -418,7 +478,7 @@ def _doc_level(reports) -> str:
     return min(levels, key=order.index) if levels else ""
 
 
-def _verify_one(pdf, signature, spec, ts_context, known, fingerprints, revisions) -> SignatureReport:
+def _verify_one(reader, signature, spec, ts_context, known, fingerprints, revisions) -> SignatureReport:
     field_name = signature.field_name
     is_timestamp = signature.sig_object_type == "/DocTimeStamp"
     record = known.get(fingerprints.get(field_name, ""))
@@ -492,7 +552,7 @@ def _verify_one(pdf, signature, spec, ts_context, known, fingerprints, revisions
         intact=intact,
         trusted=trusted,
         modification=modification,
-        level="文档时间戳" if is_timestamp else _level(signature, status, lta, intact),
+        level="文档时间戳" if is_timestamp else _level(signature, status, lta, intact, _dss_covers(reader, signature)),
         revoked_at=revoked_at,
         revocation=revocation,
         problems=problems,

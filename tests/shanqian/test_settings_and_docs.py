@@ -43,6 +43,8 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path):
         CSRF_COOKIE_SECURE="1",
         SECURE_HSTS_SECONDS="31536000",
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        SIGNING_TSA_URL="https://tsa.example.com/tsr",
+        SIGNING_KEY_PASSPHRASE="p" * 32,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr

@@ -144,6 +144,7 @@ def pyhanko_lta(pdf: bytes, *, root: bytes, known_crls=()):
     """pyHanko's AdES LTA validation of every /Sig, with the project root as the only anchor, offline."""
     from asn1crypto import x509 as asn1_x509
     from pyhanko.sign.validation.policy_decl import LocalKnowledge
+    from pyhanko_certvalidator.revinfo.archival import CRLContainer
 
     anchor = asn1_x509.Certificate.load(root)
     spec = PdfSignatureValidationSpec(
@@ -155,7 +156,7 @@ def pyhanko_lta(pdf: bytes, *, root: bytes, known_crls=()):
             revinfo_gathering_policy=RevocationInfoGatheringSpec(
                 online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY
             ),
-            local_knowledge=LocalKnowledge(known_crls=list(known_crls)),
+            local_knowledge=LocalKnowledge(known_crls=[CRLContainer(crl) for crl in known_crls]),
         )
     )
     reader = PdfFileReader(io.BytesIO(pdf), strict=False)

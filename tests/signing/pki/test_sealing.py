@@ -167,3 +167,4 @@ def _der():
     from cryptography.hazmat.primitives.serialization import Encoding
 
     return Encoding.DER
+
