@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-DEV_ENV := DJANGO_DEBUG=1
+# Certificates name their CRL under the address they are served from (SPEC §10).
+DEV_ENV = DJANGO_DEBUG=1 SIGNING_PKI_BASE_URL=$${SIGNING_PKI_BASE_URL:-http://$(HOST):$(PORT)}
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -21,6 +22,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 setup: venv
 	mkdir -p var/media
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py pki_init
 	$(DEV_ENV) $(PY) manage.py seed_dictionaries
 	$(DEV_ENV) $(PY) manage.py seed_demo
 

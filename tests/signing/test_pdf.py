@@ -600,7 +600,8 @@ def test_audit_rows_come_from_sign_events_without_a_query_per_row(django_assert_
     assert len(rows) == 7
     assert (rows[0].from_label, rows[0].to_label, rows[0].ip, rows[0].city) == ("", "签约申请", "203.0.113.7", "杭州市")
     assert rows[0].description == "提交简历并申请签约：— → 签约申请"
-    assert rows[1].description == "审核通过：签约申请 → 待签约" and rows[1].actor == f"后台：{staff}" and rows[1].note == "同意"
+    assert rows[1].description == "审核通过：签约申请 → 待签约"
+    assert rows[1].actor == f"后台：{staff}" and rows[1].note == "同意"
     assert rows[-1].description == "查看合同"
 
 
