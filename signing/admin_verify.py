@@ -15,12 +15,14 @@ import logging
 
 from django import forms
 from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from .models import SignApplication
-from .sealing import archived_document, verify_sealed_pdf
+from .sealing import archived_document
+from .sealing.verification import VerificationReport, verify_any
 
 logger = logging.getLogger(__name__)
 
@@ -68,11 +70,28 @@ def make_verify_document_view(admin_site):
         if not form.is_valid():
             return _render(request, admin_site, form)
         try:
-            result = verify_sealed_pdf(form.cleaned_data["file"].read())
+            result = verify_any(form.cleaned_data["file"].read())
         except ImproperlyConfigured as exc:
             logger.error("verify_document: %s", exc)
             return _render(request, admin_site, form, error="签章证书未配置或无法读取，暂时无法核验，请联系管理员。")
         archive = archived_document(result) if result.is_ours else None
+        if request.GET.get("format") == "json" or request.headers.get("Accept", "").startswith("application/json"):
+            # The same report as the page, for the back office's scripts (and the page's own JS).
+            data = (
+                result.as_dict()
+                if isinstance(result, VerificationReport)
+                else {
+                    "sha256": result.sha256,
+                    "is_ours": result.is_ours,
+                    "intact": result.intact,
+                    "ok": result.ok,
+                    "message": result.message,
+                    "application_id": result.application_id,
+                    "legacy": True,
+                }
+            )
+            data["archive"] = {"matches": archive.matches, "message": archive.message} if archive else None
+            return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
         change_url = _change_url(admin_site, archive.application) if archive and archive.matches else None
         return _render(
             request,

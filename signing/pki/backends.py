@@ -42,7 +42,7 @@ from django.utils.module_loading import import_string
 from shanqian.errors import Conflict, UpstreamBusy
 
 from . import profiles
-from .crl import crl_current, crl_publish
+from .crl import crl_current
 from .hierarchy import Held, authority, chain, endpoints, record_certificate
 from .keystore import generate_key
 from .models import CertificateKind, PkiCertificate
@@ -100,8 +100,7 @@ class CaBackend:
     def company_signer(self, certificate: PkiCertificate):
         raise NotImplementedError
 
-    def validation_material(self, *, issued_after: datetime.datetime | None = None) -> ValidationMaterial:
-        """``issued_after``: the CRLs (or OCSP responses) must be issued after that instant (see ``seal_pades``)."""
+    def validation_material(self) -> ValidationMaterial:
         raise NotImplementedError
 
 
@@ -155,15 +154,13 @@ class LocalCaBackend(CaBackend):
         held = Held.of(certificate)
         return KeySigner(private_key=held.key(), certificate=held.asn1, chain=[c.asn1 for c in chain()])
 
-    def validation_material(self, *, issued_after=None):
+    def validation_material(self):
         issuing, root = chain()
-        crls = []
-        for ca in (issuing, root):
-            crl = crl_current(ca)
-            if issued_after is not None and crl.this_update <= issued_after:
-                crl = crl_publish(ca, force=True, not_before=issued_after)
-            crls.append(bytes(crl.der))
-        return ValidationMaterial(trust_roots=[root.asn1], intermediates=[issuing.asn1], crls=crls)
+        return ValidationMaterial(
+            trust_roots=[root.asn1],
+            intermediates=[issuing.asn1],
+            crls=[bytes(crl_current(issuing).der), bytes(crl_current(root).der)],
+        )
 
 
 BACKENDS = {"local": "signing.pki.backends.LocalCaBackend"}

@@ -42,12 +42,8 @@ def crl_current(ca: Held) -> RevocationList:
 
 
 @transaction.atomic
-def crl_publish(ca: Held, *, force: bool = False, not_before: datetime.datetime | None = None) -> RevocationList:
-    """
-    Issue the next CRL of ``ca`` (unless another process just did and ``force``
-    is off). ``not_before``: its thisUpdate must be later than that instant —
-    a signature's LTV data has to be issued after the signature's timestamp.
-    """
+def crl_publish(ca: Held, *, force: bool = False) -> RevocationList:
+    """Issue the next CRL of ``ca`` (unless another process just did and ``force`` is off)."""
     PkiCertificate.objects.select_for_update().filter(pk=ca.record.pk).first()
     now = timezone.now()
     latest = RevocationList.objects.filter(issuer_id=ca.record.pk).order_by("-number").first()
@@ -59,12 +55,8 @@ def crl_publish(ca: Held, *, force: bool = False, not_before: datetime.datetime 
         .values_list("serial", "revoked_at", "revocation_reason")
     )
     number = (latest.number + 1) if latest is not None else 1
-    if not_before is not None:
-        # CRL times are whole seconds (RFC 5280 §4.1.2.5): the first whole second after not_before.
-        this_update = not_before.replace(microsecond=0) + datetime.timedelta(seconds=1)
-    else:
-        # thisUpdate a little in the past, so a validator whose clock lags ours still accepts it.
-        this_update = (now - profiles.CLOCK_SKEW).replace(microsecond=0)
+    # thisUpdate a little in the past, so a validator whose clock lags ours still accepts it.
+    this_update = (now - profiles.CLOCK_SKEW).replace(microsecond=0)
     next_update = this_update + datetime.timedelta(days=settings.SIGNING_CRL_VALIDITY_DAYS)
     crl = profiles.revocation_list(
         issuer=ca.certificate,

@@ -200,7 +200,6 @@ def seal_pades(
     employer_reason: str,
     location: str = "",
     tsa_trust_roots=(),
-    fresh_material=None,
 ) -> SealOutcome:
     """See the module docstring. ``timestamper`` None (``SIGNING_TSA_URL=none``) gives B-B + DSS, no times."""
     signing_time = signing_time.replace(microsecond=0)
@@ -243,10 +242,6 @@ def seal_pades(
         ]
         tsa_certs: list[asn1_x509.Certificate] = [c for token in tokens for c in _tsa_certificates(token)]
 
-        # Revocation data for long-term validation must postdate the signatures it vouches for
-        # (ETSI EN 319 102-1 past validation): fresh CRLs, issued after the last signature timestamp.
-        if records and fresh_material is not None:
-            material = fresh_material(issued_after=max(r.time for r in records))
         crls = [asn1_crl.CertificateList.load(der) for der in material.crls]
         ocsps = []
         ours = {c.subject.dump() for c in (*material.intermediates, *material.trust_roots)}

@@ -277,7 +277,6 @@ def sign_contract_document(
             worker_reason="劳动者签署劳动合同",
             employer_reason=f"用人单位盖章（{authorization.label}）",
             location=facts.city,
-            fresh_material=backend.validation_material,
         )
     finally:
         worker.drop()

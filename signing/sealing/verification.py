@@ -563,3 +563,25 @@ async def _validate_timestamp(signature, context):
     from pyhanko.sign.validation import async_validate_pdf_timestamp
 
     return await async_validate_pdf_timestamp(signature, validation_context=context)
+
+
+def verify_any(pdf: bytes):
+    """
+    The report for a file of either generation: ``verify_document`` for files
+    signed through the PKI (two signatures and trusted time), the legacy
+    ``verify_sealed_pdf`` for files sealed before it by the single platform
+    certificate — so files already issued keep verifying.
+    """
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db import DatabaseError
+
+    from .verify import verify_sealed_pdf
+
+    try:
+        report = verify_document(pdf)
+    except (ImproperlyConfigured, DatabaseError):  # no PKI (or no tables) here: only legacy seals can exist
+        return verify_sealed_pdf(pdf)
+    if report.is_ours or not report.signatures:
+        return report
+    legacy = verify_sealed_pdf(pdf)
+    return legacy if legacy.is_ours else report

@@ -171,13 +171,18 @@ def test_posting_without_a_csrf_token_is_refused(signed_application):
     assert response.status_code == 403
 
 
-def test_a_configuration_without_a_certificate_is_a_page_error_not_a_500(staff_client, settings, tmp_path):
+def test_a_configuration_without_a_certificate_is_a_page_error_not_a_500(
+    signed_application, staff_client, settings, tmp_path
+):
     settings.SIGNING_CERT_PATH = str(tmp_path / "missing.pem")
 
-    response = staff_client.post(URL, {"file": upload(contract_pdf(1))})
+    response = staff_client.post(URL, {"file": upload(signed_application[1])})
 
     assert response.status_code == 200
     assert "签章证书未配置或无法读取" in response.content.decode()
+    # An unsigned file needs no certificate to be judged.
+    plain = staff_client.post(URL, {"file": upload(contract_pdf(1))})
+    assert plain.status_code == 200 and "不含数字签名" in plain.content.decode()
 
 
 def test_non_staff_and_anonymous_users_are_sent_to_the_login_page(signed_application):

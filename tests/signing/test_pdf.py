@@ -529,7 +529,7 @@ def test_verify_document_command_refuses_a_missing_file(tmp_path):
         call_command("verify_document", str(tmp_path / "nope.pdf"))
 
 
-def test_verify_document_command_without_a_certificate_is_a_clear_error(sealed, settings, tmp_path):
+def test_verify_document_command_without_a_certificate_is_a_clear_error(db, sealed, settings, tmp_path):
     path = tmp_path / "sealed.pdf"
     path.write_bytes(sealed)
     settings.SIGNING_CERT_PATH = str(tmp_path / "missing.pem")

@@ -167,4 +167,3 @@ def _der():
     from cryptography.hazmat.primitives.serialization import Encoding
 
     return Encoding.DER
-
