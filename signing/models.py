@@ -159,5 +159,6 @@ class SignedDocument(models.Model):
 
 # Notification settings and subscribe acceptances live in signing/notifications/models.py.
 from .notifications.models import SubscribeAcceptance, SubscribeTemplate, WebhookEndpoint, WecomRobot  # noqa: E402, F401
+
 # The PKI's tables (signing.pki) belong to this app; importing them here registers them.
 from .pki.models import PkiCertificate, RevocationList  # noqa: E402, F401
