@@ -59,9 +59,7 @@ def main() -> None:
     from signing.pki.company import company_certificate_issue
     from signing.pki.hierarchy import pki_init
     from signing.sealing.pipeline import seal_and_archive
-    from tests.employees.resume_data import make_world
-    from tests.factories import PlatformFactory
-    from tests.signing.conftest import make_signer
+    from tests.factories import PlatformFactory, make_signer, make_world
     from tests.signing.pki.helpers import authorization, facts
     from tests.signing.sealing_helpers import contract_pdf
 
