@@ -16,14 +16,34 @@ Image intake for ``POST /api/image`` (SPEC §4.10): bytes in, clean bytes out.
 4. EXIF orientation is applied to the pixels, then the image is re-encoded in
    its own format from pixels only: EXIF (GPS!), XMP, ICC profiles, comments and
    text chunks are all dropped.
+
+Memory (issue 15, finding 4). An allowed upload must not cost a gigabyte, so:
+
+* the pixel limit fits the purpose — ``UPLOAD_MAX_PIXELS`` defaults to 16 MP (4096×4096,
+  which still takes a 4624×3468 phone photo): an ID-card photo or a signature needs a few
+  megapixels, not 40;
+* what is stored is at most ``max_side`` pixels on its long side (``UPLOAD_MAX_SIDE``, 2560):
+  a JPEG is decoded straight at the scale that fits (``Image.draft``: libjpeg's DCT scaling,
+  so the full-size pixels never exist), PNG and WebP are decoded once and ``reduce``d;
+* there is one full-size pixel buffer at a time: no ``copy()`` when the mode is already
+  right, orientation applied in place;
+* at most ``UPLOAD_DECODE_CONCURRENCY`` decodes run at once per process (a semaphore; a
+  threaded worker queues the rest, and one that waits longer than ``UPLOAD_DECODE_WAIT``
+  seconds is told 503/50300 "busy").
+
+``bench/upload_memory.py`` (run by ``make bench``) measures the worst case: peak worker
+growth with 4 parallel uploads of the largest allowed images.
 """
 
 import io
+import math
+import threading
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from django.conf import settings
+from PIL import Image, UnidentifiedImageError
 
-from shanqian.errors import ApiError, Code, InvalidInput
+from shanqian.errors import ApiError, Code, InvalidInput, UpstreamBusy
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
@@ -84,9 +104,26 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
 
 
 _BROKEN = "图片已损坏或不完整，请重新选择"
+_ORIENTATION = 0x0112
+# EXIF orientation → the transpose that makes the pixels upright (as ImageOps.exif_transpose).
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
-def _decode(image: Image.Image, max_pixels: int) -> Image.Image:
+def _decode(image: Image.Image, max_pixels: int, max_side: int | None) -> Image.Image:
+    long_side = max(image.size)
+    if max_side and long_side > max_side and image.format == "JPEG":
+        # libjpeg scales by 1/2, 1/4 or 1/8 while decoding (to the smallest scale still >= the request),
+        # so ask for the size the integer reduce below would give: the full-size pixels never exist.
+        factor = math.ceil(long_side / max_side)
+        image.draft(None, (math.ceil(image.width / factor), math.ceil(image.height / factor)))
     try:
         image.load()
     except Image.DecompressionBombError:
@@ -94,10 +131,15 @@ def _decode(image: Image.Image, max_pixels: int) -> Image.Image:
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, MemoryError):
         raise BrokenImage(_BROKEN) from None
     try:
-        upright = ImageOps.exif_transpose(image)
+        orientation = image.getexif().get(_ORIENTATION, 1)
     except Exception:  # malformed EXIF must not reject a photo that decodes
-        upright = image
-    return upright if upright is not None else image
+        orientation = 1
+    if max_side and max(image.size) > max_side:
+        image = image.reduce(math.ceil(max(image.size) / max_side))
+    method = _TRANSPOSE.get(orientation)
+    if method is not None:
+        image = image.transpose(method)
+    return image
 
 
 def _pixels_only(image: Image.Image, fmt: str) -> Image.Image:
@@ -107,20 +149,52 @@ def _pixels_only(image: Image.Image, fmt: str) -> Image.Image:
     else:
         mode = "RGBA" if has_alpha else ("L" if image.mode == "L" else "RGB")
     try:
-        clean = image.convert(mode) if image.mode != mode else image.copy()
+        # No copy when the mode is already right: one full-size buffer at a time.
+        clean = image.convert(mode) if image.mode != mode else image
     except (OSError, ValueError) as exc:
         raise UnsupportedImage("不支持该图片的色彩模式，请转换为常见的 JPEG 或 PNG 后重试") from exc
-    # A converted or copied image inherits ``info`` (EXIF, ICC, comments): drop all of it.
+    # The pixels are all that is kept: ``info`` (EXIF, ICC, comments) and the parsed EXIF go.
     clean.info = {}
+    clean._exif = None
     return clean
 
 
-def process_image(data: bytes, *, max_pixels: int) -> ProcessedImage:
-    """Validate and re-encode an uploaded image; raises UnsupportedImage, ImageTooLarge or BrokenImage."""
-    image = _open(data, max_pixels)
+_decodes: threading.BoundedSemaphore | None = None
+_decodes_lock = threading.Lock()
+
+
+def _decode_slots() -> threading.BoundedSemaphore:
+    global _decodes
+    with _decodes_lock:
+        if _decodes is None:
+            _decodes = threading.BoundedSemaphore(max(1, settings.UPLOAD_DECODE_CONCURRENCY))
+        return _decodes
+
+
+_SETTING = object()
+
+
+def process_image(data: bytes, *, max_pixels: int, max_side: int | None = _SETTING) -> ProcessedImage:
+    """
+    Validate and re-encode an uploaded image, at most ``max_side`` pixels on its long side
+    (``UPLOAD_MAX_SIDE`` unless given; None keeps every pixel); raises UnsupportedImage,
+    ImageTooLarge, BrokenImage, or UpstreamBusy when decoding waits too long.
+    """
+    if max_side is _SETTING:
+        max_side = settings.UPLOAD_MAX_SIDE
+    image = _open(data, max_pixels)  # the header only: refused before any pixel is decoded
     fmt = image.format
-    upright = _decode(image, max_pixels)
-    clean = _pixels_only(upright, fmt)
+    slots = _decode_slots()
+    if not slots.acquire(timeout=settings.UPLOAD_DECODE_WAIT):
+        raise UpstreamBusy("图片处理繁忙，请稍后重试")
+    try:
+        return _reencode(image, fmt, max_pixels, max_side)
+    finally:
+        slots.release()
+
+
+def _reencode(image: Image.Image, fmt: str, max_pixels: int, max_side: int | None) -> ProcessedImage:
+    clean = _pixels_only(_decode(image, max_pixels, max_side), fmt)
     out = io.BytesIO()
     if fmt == "JPEG":
         clean.save(out, "JPEG", quality=90)

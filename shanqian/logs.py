@@ -57,9 +57,26 @@ class BoundedFormatter(logging.Formatter):
 
 
 class RequestIdFilter(logging.Filter):
+    """Kept for handlers configured by name; the record factory below already stamps every record."""
+
     def filter(self, record):
-        record.request_id = _request_id.get()
+        if not hasattr(record, "request_id"):
+            record.request_id = _request_id.get()
         return True
+
+
+_base_factory = logging.getLogRecordFactory()
+
+
+def _record_with_request_id(*args, **kwargs):
+    record = _base_factory(*args, **kwargs)
+    record.request_id = _request_id.get()
+    return record
+
+
+if not getattr(_base_factory, "stamps_request_id", False):
+    _record_with_request_id.stamps_request_id = True
+    logging.setLogRecordFactory(_record_with_request_id)
 
 
 class RequestIdMiddleware:

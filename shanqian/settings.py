@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "captcha",
+    "axes",
+    "csp",
+    "django_prometheus",
     "shanqian.apps.ShanqianConfig",
     "dictionaries",
     "contracts",
@@ -51,8 +54,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "shanqian.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "shanqian.middleware.ApiClientMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -62,6 +67,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After authentication: turns a locked-out admin login into shanqian.admin_guard's 429 page.
+    "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Innermost, so its process_exception answers an outage before anything turns it into a 500.
     "shanqian.faults.OutageMiddleware",
 ]
@@ -184,7 +192,13 @@ STORAGES = {
 
 # Uploads: Django caps form fields but not files, so the API caps both itself.
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
-UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=40_000_000)
+# Purpose-fit (issue 15, finding 4): an ID-card photo or a signature needs a few megapixels.
+# 16 MP (4096×4096) still takes a 4624×3468 phone photo; what is stored is at most UPLOAD_MAX_SIDE
+# pixels on its long side, and at most UPLOAD_DECODE_CONCURRENCY decodes run at once per process.
+UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=4096 * 4096)
+UPLOAD_MAX_SIDE = env.int("UPLOAD_MAX_SIDE", default=2560)
+UPLOAD_DECODE_CONCURRENCY = env.int("UPLOAD_DECODE_CONCURRENCY", default=1)
+UPLOAD_DECODE_WAIT = env.float("UPLOAD_DECODE_WAIT", default=10.0)
 UPLOAD_URL_TTL = env.int("UPLOAD_URL_TTL", default=3600)
 # Largest request body accepted under /api (an upload plus multipart overhead).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=UPLOAD_MAX_BYTES + 256 * 1024)
@@ -352,6 +366,56 @@ SIGNING_TSA_TIMEOUT = env.float("SIGNING_TSA_TIMEOUT", default=10.0)
 # PEM bundle of the trust anchors of an external TSA (its tokens are verified against them).
 SIGNING_TSA_TRUST_ROOTS = env.str("SIGNING_TSA_TRUST_ROOTS", default="")
 
+# --- Hardening (issue 15): admin brute force, CSP, metrics --------------------------------
+
+# Back-office login (shanqian.admin_guard, django-axes): lock a username and, separately, an IP after
+# this many failures within the cool-off window, counted in the database (shared by every instance).
+ADMIN_LOGIN_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+ADMIN_LOGIN_COOLOFF_MINUTES = env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15)
+AUTHENTICATION_BACKENDS = ["shanqian.admin_guard.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = ADMIN_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=ADMIN_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "shanqian.admin_guard.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "shanqian.admin_guard.axes_client_ip"
+AXES_SENSITIVE_PARAMETERS = ["password"]
+AXES_VERBOSE = False  # axes' own log lines name the username and IP of every attempt
+
+# Content-Security-Policy on every response (django-csp): scripts only from our own origin, never
+# inline — the admin's and Swagger UI's scripts are files. Inline *styles* are still allowed: the
+# admin's badges and photo tables carry style attributes. Images may also come from the media
+# origin when files are served from object storage (CSP_MEDIA_ORIGINS, comma list).
+_CSP_MEDIA = env.list("CSP_MEDIA_ORIGINS", default=[])
+if not _CSP_MEDIA and STORAGE_BACKEND == "s3" and env.str("AWS_S3_ENDPOINT_URL", default=""):
+    from urllib.parse import urlsplit as _urlsplit
+
+    _endpoint = _urlsplit(env.str("AWS_S3_ENDPOINT_URL"))
+    _CSP_MEDIA = [f"{_endpoint.scheme}://{_endpoint.netloc}"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", *_CSP_MEDIA],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Prometheus metrics at /metrics (shanqian.metrics): loopback scrapers, or a bearer token.
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+PROMETHEUS_EXPORT_MIGRATIONS = False
+
+# Benchmarks only: exposes a bare JsonResponse view as the framework ceiling.
+BENCH_CEILING_VIEW = env.bool("BENCH_CEILING_VIEW", default=False)
+
 # --- Background work: Celery, the outbox, notifications, webhooks, bulk jobs (SPEC §11) ---------
 
 # The broker. Unset (the embedded default) → no broker: tasks run eagerly, in-process, after the
@@ -460,6 +524,8 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         # runserver's request lines (admin search terms in query strings, /files/ links) go through the same formatter.
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # axes logs every attempt and reset with the username and IP; its lockouts show in the admin.
+        "axes": {"level": "WARNING"},
         # urllib3 logs request lines at DEBUG, and code2Session carries the app secret in its query.
         "urllib3": {"level": "WARNING"},
         # Its header-parsing warning names the full URL, and a webhook URL may carry a token.

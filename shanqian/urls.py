@@ -9,15 +9,16 @@ CA certificates and CRLs.
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from . import metrics, views
 from .routing import api_path
 from .storage import private_file
 
 api_patterns = [
     api_path("schema", SpectacularAPIView.as_view(), name="schema"),
-    api_path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # The split view serves Swagger UI's start-up script as a file: the CSP allows no inline script.
+    api_path("docs", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("", include("dictionaries.urls")),
     path("", include("contracts.urls")),
     path("", include("employees.urls")),
@@ -29,6 +30,7 @@ urlpatterns = [
     path("", views.home),
     path("healthz", views.healthz),
     path("readyz", views.readyz),
+    path("metrics", metrics.metrics, name="prometheus-django-metrics"),
     path("admin/", admin.site.urls),
     # The PKI's public certificates and CRLs (SPEC §10); every issued certificate names these URLs.
     path("pki/", include("signing.pki.urls")),
