@@ -7,7 +7,7 @@ DEV_ENV = DJANGO_DEBUG=1 SIGNING_PKI_BASE_URL=$${SIGNING_PKI_BASE_URL:-http://$(
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run setup venv test lint format migrate seed clean bench
+.PHONY: run setup venv test lint format migrate seed clean bench bench-upload
 
 venv: $(VENV)/.installed
 
@@ -52,6 +52,11 @@ format: venv
 
 bench: venv
 	$(PY) bench/run.py
+	$(PY) bench/upload_memory.py
+
+## Peak worker memory with 4 parallel worst-case uploads (budget 150 MB); also the last step of `make bench`.
+bench-upload: venv
+	$(PY) bench/upload_memory.py
 
 clean:
 	rm -rf var/db.sqlite3 var/media var/sms.jsonl

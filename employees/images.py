@@ -19,9 +19,12 @@ Image intake for ``POST /api/image`` (SPEC §4.10): bytes in, clean bytes out.
 
 Memory (issue 15, finding 4). An allowed upload must not cost a gigabyte, so:
 
-* the pixel limit fits the purpose — ``UPLOAD_MAX_PIXELS`` defaults to 16 MP (4096×4096,
-  which still takes a 4624×3468 phone photo): an ID-card photo or a signature needs a few
-  megapixels, not 40;
+* the pixel limit fits the purpose — an ID-card photo or a signature needs a few megapixels,
+  not 40. ``UPLOAD_MAX_PIXELS`` (16 MP, 4096×4096: still a 4624×3468 phone photo) bounds every
+  upload; a JPEG is decoded at reduced scale, so that is all it needs. PNG and WebP can only be
+  decoded at full size (Pillow's WebP decoder holds ~15 bytes a pixel, PNG ~6), so they have
+  their own, lower caps: ``UPLOAD_MAX_PIXELS_PNG`` (12 MP) and ``UPLOAD_MAX_PIXELS_WEBP``
+  (3 MP — a 2048×1536 picture; phone cameras and WeChat hand over JPEG);
 * what is stored is at most ``max_side`` pixels on its long side (``UPLOAD_MAX_SIDE``, 2560):
   a JPEG is decoded straight at the scale that fits (``Image.draft``: libjpeg's DCT scaling,
   so the full-size pixels never exist), PNG and WebP are decoded once and ``reduce``d;
@@ -83,7 +86,9 @@ def _looks_supported(data: bytes) -> bool:
 
 
 def _too_large(max_pixels: int) -> ImageTooLarge:
-    return ImageTooLarge(f"图片尺寸过大，像素总数不能超过 {max_pixels // 1_000_000} 百万")
+    if max_pixels >= 1_000_000:
+        return ImageTooLarge(f"图片尺寸过大，像素总数不能超过 {max_pixels / 1_000_000:.3g} 百万")
+    return ImageTooLarge(f"图片尺寸过大，像素总数不能超过 {max_pixels} 像素")
 
 
 def _open(data: bytes, max_pixels: int) -> Image.Image:
@@ -98,9 +103,19 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
     width, height = image.size
     if width < 1 or height < 1:
         raise BrokenImage(_BROKEN)
-    if width * height > max_pixels:
-        raise _too_large(max_pixels)
+    limit = min(max_pixels, _format_cap(image.format))
+    if width * height > limit:
+        raise _too_large(limit)
     return image
+
+
+def _format_cap(fmt: str) -> int:
+    """The full-size decoders (PNG, WebP) get their own, lower pixel caps (see the module docstring)."""
+    if fmt == "PNG":
+        return settings.UPLOAD_MAX_PIXELS_PNG
+    if fmt == "WEBP":
+        return settings.UPLOAD_MAX_PIXELS_WEBP
+    return settings.UPLOAD_MAX_PIXELS
 
 
 _BROKEN = "图片已损坏或不完整，请重新选择"

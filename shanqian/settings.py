@@ -120,7 +120,7 @@ AUTH_USER_MODEL = "shanqian.AdminUser"
 REDIS_URL = env.str("REDIS_URL", default="")
 # An unreachable or frozen Redis must cost a fraction of a second, never a worker for 5–10 s
 # (shanqian.cache: timeouts, then fail fast for REDIS_RETRY_AFTER seconds; 503/50300).
-REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.25)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
 REDIS_RETRY_AFTER = env.float("REDIS_RETRY_AFTER", default=0.5)
 if REDIS_URL:
     CACHES = {
@@ -196,6 +196,8 @@ UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=5 * 1024 * 1024)
 # 16 MP (4096×4096) still takes a 4624×3468 phone photo; what is stored is at most UPLOAD_MAX_SIDE
 # pixels on its long side, and at most UPLOAD_DECODE_CONCURRENCY decodes run at once per process.
 UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=4096 * 4096)
+UPLOAD_MAX_PIXELS_PNG = env.int("UPLOAD_MAX_PIXELS_PNG", default=12_000_000)
+UPLOAD_MAX_PIXELS_WEBP = env.int("UPLOAD_MAX_PIXELS_WEBP", default=2048 * 1536)
 UPLOAD_MAX_SIDE = env.int("UPLOAD_MAX_SIDE", default=2560)
 UPLOAD_DECODE_CONCURRENCY = env.int("UPLOAD_DECODE_CONCURRENCY", default=1)
 UPLOAD_DECODE_WAIT = env.float("UPLOAD_DECODE_WAIT", default=10.0)

@@ -69,10 +69,22 @@ def _wait(url: str, process: subprocess.Popen, log: Path, what: str) -> None:
         time.sleep(0.2)
 
 
-def start_gunicorn(env: dict, log: Path, workers: int = 1) -> tuple[str, subprocess.Popen]:
+def start_gunicorn(env: dict, log: Path, workers: int = 1, *, config: bool = False) -> tuple[str, subprocess.Popen]:
+    """An app instance on a free port; ``config=True`` runs it with the project's ``shanqian.gunicorn_conf``."""
     port = free_port()
+    conf = ["-c", "python:shanqian.gunicorn_conf"] if config else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "shanqian.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", str(workers)],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            *conf,
+            "shanqian.wsgi:application",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+        ],
         env=env,
         cwd=BASE_DIR,
         stdout=log.open("w"),
