@@ -48,5 +48,6 @@ def lockout_response(request, original_response=None, credentials=None) -> HttpR
     return response
 
 
-def axes_client_ip(request) -> str:
-    return client_ip(request) or "unknown"
+def axes_client_ip(request) -> str | None:
+    # None (no address: force_login's bare request) is stored as NULL; a made-up string would not be an IP.
+    return client_ip(request)

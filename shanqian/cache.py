@@ -22,6 +22,7 @@ first hit, EXPIRE in one round trip (a fixed window of ``ttl`` seconds); see ``s
 """
 
 import functools
+import logging
 import pickle
 import threading
 import time
@@ -36,6 +37,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from .errors import UpstreamBusy
 
 BUSY_MESSAGE = "服务繁忙，请稍后重试"
+logger = logging.getLogger("shanqian.cache")
 
 
 class CacheUnavailable(UpstreamBusy):
@@ -56,9 +58,18 @@ class _Breaker:
         if time.monotonic() < self.open_until:
             raise CacheUnavailable()
 
-    def trip(self):
+    def trip(self, exc: BaseException):
         with self._lock:
+            was_closed = time.monotonic() >= self.open_until
             self.open_until = time.monotonic() + settings.REDIS_RETRY_AFTER
+        if was_closed:
+            # One line per trip, not per refused call: the cause, and how long calls now fail fast.
+            logger.warning(
+                "Redis unavailable (%s: %s): cache calls fail fast for %s s",
+                type(exc).__name__,
+                str(exc)[:200],
+                settings.REDIS_RETRY_AFTER,
+            )
 
     def reset(self):
         self.open_until = 0.0
@@ -73,8 +84,8 @@ def _guarded(method):
         breaker.check()
         try:
             return method(*args, **kwargs)
-        except (RedisConnectionError, RedisTimeoutError, OSError):
-            breaker.trip()
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            breaker.trip(exc)
             raise CacheUnavailable() from None
 
     return call

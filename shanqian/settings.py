@@ -118,6 +118,10 @@ AUTH_USER_MODEL = "shanqian.AdminUser"
 # --- Cache --------------------------------------------------------------------
 
 REDIS_URL = env.str("REDIS_URL", default="")
+from redis.backoff import NoBackoff as _NoBackoff  # noqa: E402
+from redis.exceptions import ConnectionError as _RedisConnectionError  # noqa: E402
+from redis.retry import Retry as _RedisRetry  # noqa: E402
+
 # An unreachable or frozen Redis must cost a fraction of a second, never a worker for 5–10 s
 # (shanqian.cache: timeouts, then fail fast for REDIS_RETRY_AFTER seconds; 503/50300).
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
@@ -131,7 +135,10 @@ if REDIS_URL:
             "OPTIONS": {
                 "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
                 "socket_timeout": REDIS_SOCKET_TIMEOUT,
-                "health_check_interval": 0,
+                # A pooled connection that died with a restarted Redis is replaced at once (one
+                # immediate retry on a connection error; a timeout — a frozen Redis — is not retried).
+                "retry": _RedisRetry(_NoBackoff(), 1),
+                "retry_on_error": [_RedisConnectionError],
             },
         }
     }
