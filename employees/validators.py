@@ -2,8 +2,8 @@
 Resume checks against reference data (SPEC §5.1), each a small function that
 *returns* field errors so the resume service can report every bad field at once.
 
-* ``dictionary_errors`` — ``nation`` in ``Nation``, ``em_contact_relationship``
-  in ``Relationship``, each ``employee_edu[i].edu_type`` in ``Edu_Type``; only
+* ``dictionary_errors`` — ``nation`` in ``Nation``, each
+  ``employee_edu[i].edu_type`` in ``Edu_Type``; only
   enabled entries count, keys compare exactly (in Python, so also on MariaDB's
   case-insensitive collation). No query: the cached dictionary table
   (``dictionaries.selectors.dict_keys_of``, generation-invalidated on every change).
@@ -53,12 +53,16 @@ def is_contact_phone(value: str) -> bool:
 
 
 def dictionary_errors(*, nation: str = "", relationship: str = "", edu_types: list[str] = ()) -> dict:
+    """
+    Field errors of the dictionary-backed fields. ``relationship`` is *not* one of them: the seed's
+    ``em_contact_relationship`` is varchar(32) free text, and SPEC §5.1 accepts a ``Relationship`` key,
+    its label or any other short text such as 父母 (issue 15; the length and characters are the
+    serializer's). The argument stays accepted so callers need not change.
+    """
     errors: dict = {}
-    keys = dict_keys_of(NATION, RELATIONSHIP, EDU_TYPE)
+    keys = dict_keys_of(NATION, EDU_TYPE)
     if nation and nation not in keys[NATION]:
         errors["nation"] = ["民族无效，请从列表中选择。"]
-    if relationship and relationship not in keys[RELATIONSHIP]:
-        errors["em_contact_relationship"] = ["与紧急联系人的关系无效，请从列表中选择。"]
     if edu_types:
         allowed, message = keys[EDU_TYPE], "学历无效，请从列表中选择。"
         edu_errors = [{} if key in allowed else {"edu_type": [message]} for key in edu_types]

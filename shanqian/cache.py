@@ -105,10 +105,12 @@ class ReusingRedisCacheClient(RedisCacheClient):
 
     def incr_window(self, key, ttl: int) -> int:
         client = self.get_client(key, write=True)
+        # One MULTI/EXEC: create the counter with its expiry if it is new, then count. Any Redis
+        # version (EXPIRE … NX needs 7), and no window is ever left without an expiry.
         pipe = client.pipeline(transaction=True)
+        pipe.set(key, 0, ex=ttl, nx=True)
         pipe.incr(key)
-        pipe.expire(key, ttl, nx=True)
-        count, _ = pipe.execute()
+        _, count = pipe.execute()
         return int(count)
 
     def ping(self) -> bool:

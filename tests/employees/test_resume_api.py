@@ -318,7 +318,8 @@ INVALID = [
     ("gender-bad", {"gender": 7}, ("gender",)),
     ("nation-unknown", {"nation": "57"}, ("nation",)),
     ("nation-disabled", {"nation": "99"}, ("nation",)),
-    ("relationship-unknown", {"em_contact_relationship": "表哥"}, ("em_contact_relationship",)),
+    # Free text ≤ 32 (SPEC §5.1, issue 15): only its length is refused.
+    ("relationship-too-long", {"em_contact_relationship": "亲" * 33}, ("em_contact_relationship",)),
     ("edu-type-unknown", {"employee_edu": [_edu(), _edu(edu_type="phd")]}, ("employee_edu", 1, "edu_type")),
     (
         "acct-city-not-in-province",
