@@ -8,9 +8,8 @@ as its label.
 import pytest
 
 from employees.models import Employee
-from tests.employees.resume_data import resume_payload
 from tests.envelope import assert_error, assert_ok
-from tests.factories import AdminUserFactory
+from tests.factories import AdminUserFactory, resume_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from tests.backoffice.test_browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright, world  # noqa: F401 (fixtures)
 from tests.factories import AdminUserFactory
+from tests.signing.test_admin_browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright, world  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
