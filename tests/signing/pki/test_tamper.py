@@ -5,8 +5,10 @@ revoked company certificate.
 """
 
 import io
+import time
 
 import pytest
+from django.utils import timezone
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
@@ -91,7 +93,7 @@ def test_an_incremental_update_that_changes_the_application_id(signed, signer, t
 
 
 def test_a_revoked_company_certificate(signed, tmp_path):
-    certificate_revoke(certificate=signed.company_certificate, note="单位注销")
+    revoked = certificate_revoke(certificate=signed.company_certificate, note="单位注销")
 
     report = verify_document(signed.pdf)
     employer = next(s for s in report.signatures if s.role == "employer")
@@ -112,7 +114,11 @@ def test_a_revoked_company_certificate(signed, tmp_path):
     status = validate_pdf_signature(sig, context)
     assert status.revoked
 
-    # pdfsig, with the project root trusted and the current CRL imported into NSS, says so too.
+    # pdfsig, with the project root trusted and the current CRL imported into NSS, says so too. NSS judges
+    # at the present moment, and the CRL's revocation date is rounded up to the next whole second: wait
+    # for that second, as any verifier after the revocation would.
+    while timezone.now() < revoked.revoked_at:
+        time.sleep(0.05)
     nss = nss_database(
         tmp_path / "nss", trust_root=root_der(), crls=[crl], intermediates=[authority(CertificateKind.ISSUING).der]
     )
