@@ -19,6 +19,7 @@ import pytest
 import requests
 from django.conf import settings
 
+from tests.support.production import SIGNING_ENV
 from tests.support.servers import admin_connection, postgres_or_skip, start_gunicorn, stop
 
 pytestmark = pytest.mark.multiprocess
@@ -45,6 +46,7 @@ def instances(tmp_path_factory):
         "DATABASE_URL": url,
         "DJANGO_DEBUG": "0",
         "SECRET_KEY": "multiprocess-test-secret-key-0123456789abcdef",
+        **SIGNING_ENV,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0",
         "WECHAT_BACKEND": "wechat",

@@ -33,6 +33,7 @@ import pytest
 import requests
 from django.conf import settings
 
+from tests.support.production import SIGNING_ENV
 from tests.support.servers import (
     admin_connection,
     fake_wechat_server,
@@ -126,6 +127,7 @@ def cluster(tmp_path_factory):
             "REDIS_URL": redis_server.url,
             "DJANGO_DEBUG": "0",
             "SECRET_KEY": "faults-test-secret-key-0123456789abcdef",
+            **SIGNING_ENV,
             "FIELD_ENCRYPTION_KEYS": "faults1:ZmF1bHRzLXRlc3QtZmllbGQta2V5LTAxMjM0NTY3ODk=",
             "FIELD_BLIND_INDEX_KEY": "ZmF1bHRzLXRlc3QtYmxpbmQtaW5kZXgta2V5LTAxMjM0NTY=",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",

@@ -29,6 +29,7 @@ import requests
 from django.conf import settings
 
 from employees.idcard import make_id_number
+from tests.support.production import SIGNING_ENV
 from tests.support.servers import (
     admin_connection,
     fake_wechat_server,
@@ -83,6 +84,7 @@ def cluster(tmp_path_factory):
             "CACHE_KEY_PREFIX": "scaleout",
             "DJANGO_DEBUG": "0",
             "SECRET_KEY": "scaleout-test-secret-key-0123456789abcdef",
+            **SIGNING_ENV,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "SECURE_SSL_REDIRECT": "0",
             "WECHAT_BACKEND": "wechat",
