@@ -12,6 +12,10 @@ class EnabledStatus(models.IntegerChoices):
 
 class Company(models.Model):
     company_name = models.CharField("用人单位名称", max_length=64, unique=True)
+    # The employer's particulars a labour contract must name (劳动合同法 art. 17(一), SPEC §9).
+    credit_code = models.CharField("统一社会信用代码", max_length=18, blank=True)
+    company_address = models.CharField("住所", max_length=128, blank=True)
+    legal_representative = models.CharField("法定代表人或主要负责人", max_length=32, blank=True)
     status = models.PositiveSmallIntegerField("状态", choices=EnabledStatus.choices, default=EnabledStatus.ENABLED)
     sort = models.PositiveIntegerField("排序", default=0)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)

@@ -86,6 +86,11 @@ REVIEWS = {
             contract=data["contract"],
             entry_date=data["entry_date"],
             salary=data["salary"],
+            term_type=data.get("term_type"),
+            end_date=data.get("end_date"),
+            probation_months=data.get("probation_months"),
+            work_location=data.get("work_location"),
+            working_hours=data.get("working_hours"),
             client=client,
         ),
         permission="review",
@@ -216,7 +221,19 @@ class SignApplicationAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdminM
             "申请",
             {"fields": ("status_badge", "company", "work_pos", "handler_name", "apply_time", "updated_at")},
         ),
-        ("审核结果", {"fields": ("contract_link", "entry_date", "salary", "reason")}),
+        (
+            "审核结果",
+            {
+                "fields": (
+                    "contract_link",
+                    ("entry_date", "term_type", "end_date"),
+                    ("probation_months", "probation_end"),
+                    "salary",
+                    ("work_location", "working_hours"),
+                    "reason",
+                )
+            },
+        ),
         (
             "简历",
             {
@@ -246,7 +263,13 @@ class SignApplicationAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdminM
         "updated_at",
         "contract_link",
         "entry_date",
+        "term_type",
+        "end_date",
+        "probation_months",
+        "probation_end",
         "salary",
+        "work_location",
+        "working_hours",
         "reason",
         "employee_link",
         "em_phone",

@@ -6,6 +6,8 @@ sealed document. Status changes only through ``signing.services.applications``.
 from django.conf import settings
 from django.db import models
 
+from contracts.terms import TermType, WorkingHours
+
 
 class SignStatus(models.IntegerChoices):
     """Seed §2.1.3."""
@@ -33,6 +35,14 @@ class SignApplication(models.Model):
         "contracts.Contract", verbose_name="合同", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     salary = models.DecimalField("薪资", max_digits=15, decimal_places=2, default=0)
+    # The terms agreed at 审核通过 (contracts.terms; docs/contract-documents.md): the contract names
+    # them (art. 17) and the ledger (SPEC §12) reads them back.
+    term_type = models.CharField("合同期限类型", max_length=16, choices=TermType.choices, blank=True)
+    end_date = models.DateField("合同终止日期", null=True, blank=True)
+    probation_months = models.PositiveSmallIntegerField("试用期（月）", default=0)
+    probation_end = models.DateField("试用期截止日期", null=True, blank=True)
+    work_location = models.CharField("工作地点", max_length=128, blank=True)
+    working_hours = models.CharField("工时制度", max_length=16, choices=WorkingHours.choices, blank=True)
     apply_time = models.DateTimeField("申请时间", auto_now_add=True)
     status = models.PositiveSmallIntegerField("签约状态", choices=SignStatus.choices, default=SignStatus.APPLIED)
     reason = models.CharField("驳回原因", max_length=256, blank=True)

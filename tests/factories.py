@@ -163,6 +163,9 @@ class CompanyFactory(factory.django.DjangoModelFactory):
         model = Company
 
     company_name = factory.Sequence(lambda n: f"闪签测试用人单位{n}有限公司")
+    credit_code = "91110000100000000R"
+    company_address = "北京市朝阳区建国路 88 号"
+    legal_representative = "王建国"
 
 
 class WorkPositionFactory(factory.django.DjangoModelFactory):

@@ -47,6 +47,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contracts.models import Company, Contract, EnabledStatus, WorkPosition
+from contracts.terms import WorkingHours, term_label, validate_terms
 from employees.models import Employee, VerifyStatus, WechatUser
 from shanqian.errors import InvalidInput, NotFound
 from shanqian.roles import handlers_queryset
@@ -123,9 +124,9 @@ def _transition(
     actor_user: WechatUser | None = None,
     actor_staff: AdminUser | None = None,
     client: ClientContext | None = None,
-    note: str = "",
+    note: str | Callable[[SignApplication], str] = "",
     update: dict[str, Any] | None = None,
-    check: Callable[[SignApplication], None] | None = None,
+    check: Callable[[SignApplication], dict[str, Any] | None] | None = None,
     before_commit: Callable[[SignApplication], None] | None = None,
 ) -> SignApplication:
     spec = MOVES[move]
@@ -147,7 +148,8 @@ def _transition(
                 else f"该申请当前状态不能{spec.label}"
             )
         if check is not None:
-            check(application)
+            # A check may return more fields to save, computed from the locked row.
+            update.update(check(application) or {})
         for field, value in update.items():
             setattr(application, field, value)
         application.status = spec.target
@@ -160,7 +162,7 @@ def _transition(
             actor_user=actor_user,
             actor_staff=actor_staff,
             client=client,
-            note=note,
+            note=note(application) if callable(note) else note,
         )
         # After the event, so a sealed document can include this move in its audit trail.
         if before_commit is not None:
@@ -430,14 +432,31 @@ def application_approve(
     contract: Contract,
     entry_date: datetime.date,
     salary: Decimal | str | int,
+    term_type: str | None = None,
+    end_date: datetime.date | None = None,
+    probation_months: int | str | None = 0,
+    work_location: str | None = "",
+    working_hours: str | None = None,
     client: ClientContext | None = None,
 ) -> SignApplication:
-    """1 → 2. The contract must be an enabled template of the application's company (checked on the locked row)."""
+    """
+    1 → 2 with the terms of the contract (SPEC §9, ``contracts.terms``). The contract must be an
+    enabled template of the application's company (checked on the locked row). Blank
+    ``term_type`` follows the template (0 years: open-ended), a blank fixed-term ``end_date`` is
+    start + ``sign_year`` years − 1 day, blank ``working_hours`` 标准工时制, blank ``work_location``
+    the company's 住所; the probation is checked against art. 19 for the term and against an earlier
+    probation with the same employer. Every bad field is reported at once, in Chinese; the
+    transition event's note records the agreed terms.
+    """
+    salary_value, salary_error = clean_salary(salary)
+    notes: dict[str, str] = {}
 
-    def check(locked: SignApplication) -> None:
+    def check(locked: SignApplication) -> dict[str, Any]:
         errors: dict[str, list[str]] = {}
         contract_row = (
-            Contract.objects.filter(pk=getattr(contract, "pk", None)).values("company_id", "status").first()
+            Contract.objects.filter(pk=getattr(contract, "pk", None))
+            .values("company_id", "status", "sign_year")
+            .first()
             if contract is not None
             else None
         )
@@ -452,17 +471,64 @@ def application_approve(
             errors["entry_date"] = [date_error]
         if salary_error:
             errors["salary"] = [salary_error]
+        if not date_error:
+            terms, term_errors = validate_terms(
+                entry_date=entry_date,
+                sign_year=contract_row["sign_year"] if contract_row else 0,
+                term_type=term_type,
+                end_date=end_date,
+                probation_months=probation_months,
+                working_hours=working_hours,
+                work_location=work_location,
+                default_work_location=_company_address(locked.company_id),
+                probation_used_before=_probation_used_before(locked),
+            )
+            errors.update(term_errors)
         if errors:
             raise InvalidInput(errors=errors)
+        notes["terms"] = _terms_note(contract, terms, salary_value)
+        return {**terms.as_fields(), "salary": salary_value}
 
-    salary_value, salary_error = clean_salary(salary)
     return _transition(
         application_id=application.pk,
         move="approve",
         actor_staff=staff,
         client=client,
         check=check,
-        update={"contract": contract, "entry_date": entry_date, "salary": salary_value},
+        update={"contract": contract},
+        note=lambda locked: notes["terms"],
+    )
+
+
+def _company_address(company_id: int) -> str:
+    return Company.objects.filter(pk=company_id).values_list("company_address", flat=True).first() or ""
+
+
+def _probation_used_before(locked: SignApplication) -> bool:
+    """Art. 19: one employer agrees a probation with the same worker only once (signed contracts count)."""
+    return (
+        SignApplication.objects.filter(
+            em_id=locked.em_id, company_id=locked.company_id, status=SignStatus.SIGNED, probation_months__gt=0
+        )
+        .exclude(pk=locked.pk)
+        .exists()
+    )
+
+
+def _terms_note(contract: Contract, terms, salary: Decimal) -> str:
+    probation = (
+        f"{terms.probation_months} 个月（至 {terms.probation_end:%Y-%m-%d}）" if terms.probation_months else "无"
+    )
+    return "；".join(
+        [
+            f"合同模板：{contract.contract_name}",
+            f"入职日期：{terms.entry_date:%Y-%m-%d}",
+            f"合同期限：{term_label(terms.term_type, terms.end_date)}",
+            f"试用期：{probation}",
+            f"薪资：{salary} 元",
+            f"工作地点：{terms.work_location}",
+            f"工时制度：{WorkingHours(terms.working_hours).label}",
+        ]
     )
 
 

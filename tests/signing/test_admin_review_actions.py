@@ -456,3 +456,53 @@ def test_a_double_submitted_approve_form_approves_once_and_explains_the_second(h
     errors = messages_of(handler_client.get(second["Location"]), "error")
     assert any("该申请当前为「待签约」，不能审核通过" in m for m in errors), errors
     assert application.events.filter(to_status=SignStatus.AWAITING_SIGNATURE).count() == 1
+
+
+# --- the terms in the approve forms (SPEC §9) ------------------------------------------------------------
+
+
+def test_bulk_approve_stores_the_terms_on_every_row(handler_client, handler, application, contract):
+    other = make_application(handler=handler, company=application.company, name="李四")
+
+    response = action_post(
+        handler_client,
+        "approve_selected",
+        [application.pk, other.pk],
+        confirm=True,
+        **approve_data(contract, probation_months="2", work_location="北京市海淀区", working_hours="flexible"),
+    )
+
+    assert response.status_code == 302
+    for app in (application, other):
+        app.refresh_from_db()
+        assert (app.status, app.probation_months, app.work_location, app.working_hours) == (
+            SignStatus.AWAITING_SIGNATURE,
+            2,
+            "北京市海淀区",
+            "flexible",
+        )
+
+
+def test_bulk_approve_form_shows_the_terms_fields(handler_client, application, contract):
+    page = action_post(handler_client, "approve_selected", [application.pk]).content.decode()
+
+    for name in ("term_type", "end_date", "probation_months", "work_location", "working_hours"):
+        assert f'name="{name}"' in page
+    assert "标准工时制" in page and "留空即用人单位住所" in page
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+def test_approve_with_probation_beyond_article_19_shows_the_error_and_changes_nothing(
+    handler_client, application, contract, bulk
+):
+    data = approve_data(contract, term_type="task", probation_months="1")
+    before = snapshot(application)
+
+    if bulk:
+        response = action_post(handler_client, "approve_selected", [application.pk], confirm=True, **data)
+    else:
+        response = handler_client.post(review_url(application, "approve"), data)
+
+    assert response.status_code == 200
+    assert "以完成一定工作任务为期限的劳动合同不得约定试用期" in response.content.decode()
+    assert snapshot(application) == before

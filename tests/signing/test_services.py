@@ -420,3 +420,95 @@ def test_transition_not_allowed_travels_as_409_in_the_envelope():
 def test_can_move_and_staff_may_act_predicates(app, world):
     assert services.can_move(app, "approve") and not services.can_move(app, "sign")
     assert services.staff_may_act(app, world.handler) and not services.staff_may_act(app, world.handler2)
+
+
+# --- the terms of 审核通过 (SPEC §9, contracts.terms) ----------------------------------------------------
+
+
+def test_approve_stores_the_terms_and_records_them_on_the_event(app, world):
+    entry = TODAY + datetime.timedelta(days=7)
+
+    services.application_approve(
+        application=app,
+        staff=world.handler,
+        contract=world.contract,
+        entry_date=entry,
+        salary="8000",
+        probation_months="2",
+        working_hours="comprehensive",
+        client=CLIENT,
+    )
+
+    app.refresh_from_db()
+    assert (app.term_type, app.end_date) == ("fixed", entry.replace(year=entry.year + 3) - datetime.timedelta(days=1))
+    assert app.probation_months == 2 and app.probation_end > entry
+    assert (app.working_hours, app.work_location) == ("comprehensive", world.company.company_address)
+    note = app.events.get(to_status=S.AWAITING_SIGNATURE).note
+    assert "试用期：2 个月" in note and "综合计算工时制" in note and "固定期限（至" in note
+
+
+def test_approve_refuses_probation_beyond_article_19_and_changes_nothing(app, world):
+    with pytest.raises(InvalidInput) as caught:
+        services.application_approve(
+            application=app,
+            staff=world.handler,
+            contract=world.contract,
+            entry_date=TODAY,
+            end_date=TODAY + datetime.timedelta(days=200),
+            salary="8000",
+            probation_months=2,
+        )
+
+    assert "试用期不得超过一个月" in caught.value.data["errors"]["probation_months"][0]
+    app.refresh_from_db()
+    assert (app.status, app.probation_months, app.term_type) == (S.APPLIED, 0, "")
+    assert not SignEvent.objects.exists()
+
+
+def test_approve_refuses_a_second_probation_with_the_same_employer(app, world):
+    earlier = SignApplicationFactory(
+        em=app.em, company=world.company, ad_user=world.handler, status=S.SIGNED, probation_months=1
+    )
+    assert earlier.pk != app.pk
+
+    with pytest.raises(InvalidInput) as caught:
+        services.application_approve(
+            application=app,
+            staff=world.handler,
+            contract=world.contract,
+            entry_date=TODAY,
+            salary="8000",
+            probation_months=1,
+        )
+
+    assert "只能约定一次试用期" in caught.value.data["errors"]["probation_months"][0]
+
+
+def test_approve_without_a_company_address_asks_for_the_work_location(app, world):
+    type(world.company).objects.filter(pk=world.company.pk).update(company_address="")
+
+    with pytest.raises(InvalidInput) as caught:
+        services.application_approve(
+            application=app, staff=world.handler, contract=world.contract, entry_date=TODAY, salary="8000"
+        )
+    assert set(caught.value.data["errors"]) == {"work_location"}
+
+    approved = services.application_approve(
+        application=app,
+        staff=world.handler,
+        contract=world.contract,
+        entry_date=TODAY,
+        salary="8000",
+        work_location="上海市浦东新区",
+    )
+    assert approved.work_location == "上海市浦东新区"
+
+
+def test_approve_with_an_open_ended_template(app, world):
+    open_ended = ContractFactory(company=world.company, sign_year=0)
+
+    approved = services.application_approve(
+        application=app, staff=world.handler, contract=open_ended, entry_date=TODAY, salary="8000", probation_months=6
+    )
+
+    assert (approved.term_type, approved.end_date, approved.probation_months) == ("open_ended", None, 6)
