@@ -28,16 +28,31 @@ DEMO_ADMIN_USERNAME = "admin"
 DEMO_COMPANIES = [
     {
         "company_name": "闪签云演示科技有限公司",
+        "particulars": {
+            "credit_code": "91110108MA01DEM011",
+            "company_address": "北京市海淀区中关村大街 1 号",
+            "legal_representative": "张明",
+        },
         "positions": ["软件工程师", "测试工程师", "产品经理"],
         "contract": {"contract_name": "劳动合同（固定期限）", "sign_year": 3, "city": "北京市海淀区"},
     },
     {
         "company_name": "华东示范制造有限公司",
+        "particulars": {
+            "credit_code": "91320505MA1DEM0027",
+            "company_address": "江苏省苏州市高新区科技城 8 号",
+            "legal_representative": "陈华",
+        },
         "positions": ["装配工", "质检员", "仓库管理员"],
         "contract": {"contract_name": "劳动合同（生产岗位）", "sign_year": 2, "city": "江苏省苏州市"},
     },
     {
         "company_name": "南方示范物流有限公司",
+        "particulars": {
+            "credit_code": "91441900MA5DEM003T",
+            "company_address": "广东省东莞市松山湖大道 6 号",
+            "legal_representative": "林南",
+        },
         "positions": ["快递员", "分拣员"],
         "contract": {"contract_name": "劳动合同（物流岗位）", "sign_year": 1, "city": "广东省东莞市"},
     },
@@ -72,6 +87,11 @@ def demo_seed(*, password: str, reset_passwords: bool = False) -> DemoSummary:
         )
         if created:
             summary.add(f"用人单位 {company.company_name}")
+        missing = {name: value for name, value in spec["particulars"].items() if not getattr(company, name)}
+        if missing:
+            Company.objects.filter(pk=company.pk).update(**missing)
+            for name, value in missing.items():
+                setattr(company, name, value)
         for position_sort, name in enumerate(spec["positions"], start=1):
             _, created = WorkPosition.objects.get_or_create(
                 company=company, name=name, defaults={"sort": position_sort}

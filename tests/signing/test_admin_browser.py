@@ -17,10 +17,16 @@ import re
 import pytest
 from rest_framework.test import APIClient
 
-from contracts.models import Company
 from employees.tokens import issue_token
 from signing.models import SignApplication, SignStatus
-from tests.factories import ContractFactory, HandlerFactory, PlatformFactory, WechatUserFactory, make_application
+from tests.factories import (
+    CompanyFactory,
+    ContractFactory,
+    HandlerFactory,
+    PlatformFactory,
+    WechatUserFactory,
+    make_application,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -54,7 +60,7 @@ def world(settings):
     platform = PlatformFactory(code="demo")
     handler = HandlerFactory(username="hr-browser", name="王芳")
     stranger = HandlerFactory(username="hr-other", name="李强")
-    company = Company.objects.create(company_name="闪签云演示科技有限公司")
+    company = CompanyFactory(company_name="闪签云演示科技有限公司")
     contract = ContractFactory(company=company, contract_name="劳动合同（固定期限）")
 
     def applicant(name, owner=handler, status=SignStatus.APPLIED):
