@@ -50,7 +50,7 @@ INSTALLED_APPS = [
     "contracts",
     "employees",
     "signing",
-    "demo",
+    "shanqian.demo.apps.DemoConfig",
 ]
 
 MIDDLEWARE = [

@@ -32,11 +32,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from contracts.models import Company, WorkPosition
-from demo.seed import DEMO_PLATFORM_CODE, demo_seed
 from dictionaries.models import Dictionary, Region
 from employees.idcard import CHECK_CHARS, WEIGHTS
 from employees.models import Employee, EmployeeEducation, SessionToken, SmsCode, WechatUser, WorkExperience
 from employees.otp import hash_code
+from shanqian.demo.seed import DEMO_PLATFORM_CODE, demo_seed
 from shanqian.models import Platform
 from shanqian.roles import handlers_queryset
 from signing.models import SignApplication, SignStatus

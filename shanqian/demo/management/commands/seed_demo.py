@@ -5,7 +5,7 @@ import os
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from demo.seed import DEMO_ADMIN_USERNAME, DEMO_PLATFORM_CODE, demo_seed
+from shanqian.demo.seed import DEMO_ADMIN_USERNAME, DEMO_PLATFORM_CODE, demo_seed
 
 DEFAULT_PASSWORD = "shanqian-demo"
 

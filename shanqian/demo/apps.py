@@ -2,5 +2,6 @@ from django.apps import AppConfig
 
 
 class DemoConfig(AppConfig):
-    name = "demo"
+    name = "shanqian.demo"
+    label = "demo"
     verbose_name = "演示数据"
