@@ -24,6 +24,8 @@ HANDLER_PERMISSIONS = (
     "signing.change_signapplication",
     "signing.view_signevent",
     "signing.view_signeddocument",
+    "signing.view_employmentcontract",
+    "signing.change_employmentcontract",
     "employees.view_employee",
     "employees.view_employeeeducation",
     "employees.view_workexperience",

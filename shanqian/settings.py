@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -499,6 +500,27 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="闪签云 <noreply@localhost>")
+
+# --- The contract ledger (SPEC §12; signing.ledger) ---------------------------------------------
+
+# Contracts ending within this many days → the handler and the worker are told (once per contract).
+CONTRACT_EXPIRY_NOTICE_DAYS = env.int("CONTRACT_EXPIRY_NOTICE_DAYS", default=30)
+# Probation ending within this many days → the handler is told (once per contract).
+CONTRACT_PROBATION_NOTICE_DAYS = env.int("CONTRACT_PROBATION_NOTICE_DAYS", default=7)
+# A contract's files, evidence and the personal data they need are kept at least this many years
+# after it ended (劳动合同法 art. 50: at least two); nothing purges them sooner.
+CONTRACT_RETENTION_YEARS = env.int("CONTRACT_RETENTION_YEARS", default=2)
+if CONTRACT_RETENTION_YEARS < 2:
+    raise ImproperlyConfigured("CONTRACT_RETENTION_YEARS 不能小于 2（劳动合同法第五十条：至少保存二年）。")
+# The daily runs (Celery beat, Asia/Shanghai): expiry of ended terms, then the reminders.
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "ledger-daily": {
+            "task": "signing.ledger.tasks.ledger_daily",
+            "schedule": crontab(hour=env.int("LEDGER_DAILY_HOUR", default=8), minute=0),
+        },
+    }
+)
 
 # --- Production hardening ------------------------------------------------------------
 

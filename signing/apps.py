@@ -7,11 +7,13 @@ class SigningConfig(AppConfig):
 
     def ready(self):
         # Imported here, not at the top: models load only once the app registry is ready.
-        from employees import assignment
+        from employees import assignment, retention
         from employees.models import SmsPurpose
         from employees.services import identity
 
         from .assignment import ApplicationAssignment
+        from .ledger import admin as ledger_admin  # noqa: F401  (registers the ledger and its start panel)
+        from .ledger.selectors import retained_employee_ids
         from .notifications import admin as notifications_admin  # noqa: F401  (registers its admin pages)
         from .notifications import channels
         from .services.contract_signing import sign_code_recipient_check
@@ -20,6 +22,8 @@ class SigningConfig(AppConfig):
         # handlers are assigned to people through applications; a signing code needs a contract to sign.
         assignment.install(ApplicationAssignment())
         identity.sms_recipient_check_install(SmsPurpose.SIGN, sign_code_recipient_check)
+        # A contract's people are kept while it is retained (SPEC §12): every purge asks first.
+        retention.install(retained_employee_ids)
         # The outbox channels this app delivers (shanqian.outbox): worker, HR and webhook notices.
         channels.register()
         from .pki import checks  # noqa: F401  (registers the PKI and time-source system checks)

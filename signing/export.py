@@ -8,35 +8,27 @@ the status and gender in Chinese, company, handler and contract by name, times i
 Asia/Shanghai. With ``mask=True`` phones and ID numbers are masked as in the lists.
 
 It reads with one ``values()`` query over ``iterator(chunk_size=…)`` (no model
-instances, no per-row queries) into openpyxl's write-only workbook, spooled to disk
-past a few megabytes, so a large export uses little memory.
-
-Every text cell is written as a string: a name or reason starting with ``=`` must
-not become a formula in the handler's Excel.
+instances, no per-row queries) into ``shanqian.xlsx.write_xlsx`` (openpyxl's write-only
+workbook, spooled to disk past a few megabytes; text never becomes a formula).
 """
 
 from __future__ import annotations
 
 import datetime
-import tempfile
 from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db.models import QuerySet
-from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from employees.masking import mask_id_number, mask_phone
 from employees.models import Gender
+from shanqian import xlsx
+from shanqian.xlsx import CONTENT_TYPE, local_naive
 
 from .models import SignStatus
 
 CHUNK_SIZE = 2000
-CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+__all__ = ["CONTENT_TYPE", "HEADERS", "applications_xlsx", "export_filename", "export_rows"]
 SHEET_TITLE = "签约申请"
 
 # (header, width)
@@ -82,7 +74,7 @@ _GENDER = dict(Gender.choices)
 
 
 def export_filename(now: datetime.datetime | None = None) -> str:
-    return f"签约申请_{timezone.localtime(now):%Y%m%d_%H%M%S}.xlsx"
+    return xlsx.export_filename("签约申请", now)
 
 
 def _handler_name(row: dict) -> str:
@@ -106,7 +98,7 @@ def export_rows(queryset: QuerySet, *, mask: bool) -> Iterable[tuple]:
             row["work_pos"] or "",
             _handler_name(row),
             _STATUS.get(row["status"], str(row["status"])),
-            timezone.localtime(row["apply_time"]).replace(tzinfo=None) if row["apply_time"] else None,
+            local_naive(row["apply_time"]),
             row["entry_date"],
             salary if salary and salary > Decimal("0") else None,
             row["contract__contract_name"] or "",
@@ -114,36 +106,6 @@ def export_rows(queryset: QuerySet, *, mask: bool) -> Iterable[tuple]:
         )
 
 
-def _cell(sheet, value):
-    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # never a formula or an error code, whatever the text starts with
-    elif isinstance(value, datetime.datetime):
-        cell.number_format = "yyyy-mm-dd hh:mm"
-    elif isinstance(value, datetime.date):
-        cell.number_format = "yyyy-mm-dd"
-    elif isinstance(value, Decimal):
-        cell.number_format = "0.00"
-    return cell
-
-
 def applications_xlsx(queryset: QuerySet, *, mask: bool):
     """A temporary file holding the workbook (caller closes it; FileResponse does)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(SHEET_TITLE)
-    for index, (_, width) in enumerate(COLUMNS):
-        sheet.column_dimensions[get_column_letter(index + 1)].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for title in HEADERS:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for values in export_rows(queryset, mask=mask):
-        sheet.append([_cell(sheet, value) for value in values])
-    output = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115  (returned open)
-    workbook.save(output)
-    output.seek(0)
-    return output
+    return xlsx.write_xlsx(title=SHEET_TITLE, columns=COLUMNS, rows=export_rows(queryset, mask=mask))

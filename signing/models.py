@@ -167,8 +167,9 @@ class SignedDocument(models.Model):
         return f"{self.application} {self.sha256[:12]}"
 
 
-# Notification settings and subscribe acceptances live in signing/notifications/models.py.
+# The tables of the app's parts, registered here: the contract ledger (signing/ledger/models.py),
+# notification settings and subscribe acceptances (signing/notifications/models.py), the PKI's
+# certificates and revocation lists (signing/pki/models.py).
+from .ledger.models import ContractReminder, EmploymentContract  # noqa: E402, F401
 from .notifications.models import SubscribeAcceptance, SubscribeTemplate, WebhookEndpoint, WecomRobot  # noqa: E402, F401
-
-# The PKI's tables (signing.pki) belong to this app; importing them here registers them.
 from .pki.models import PkiCertificate, RevocationList  # noqa: E402, F401

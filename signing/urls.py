@@ -1,6 +1,7 @@
 from shanqian.routing import api_path
 
 from . import views
+from .ledger import views as ledger_views
 from .notifications import views as notification_views
 
 urlpatterns = [
@@ -15,6 +16,9 @@ urlpatterns = [
     api_path("sign/document", views.SignedDocumentView.as_view(), name="sign-document"),
     api_path("sign/cancel", views.SignCancelView.as_view(), name="sign-cancel"),
     api_path("sign/history", views.SignHistoryView.as_view(), name="sign-history"),
+    # --- the contract ledger (SPEC §12) ---
+    api_path("contracts", ledger_views.ContractListView.as_view(), name="contracts"),
+    api_path(r"contracts/(?P<contract_id>[0-9]{1,18})", ledger_views.ContractDetailView.as_view(), name="contract"),
     # --- notifications ---
     api_path("subscriptions", notification_views.SubscriptionsView.as_view(), name="subscriptions"),
 ]

@@ -50,7 +50,8 @@ from employees.uploads import upload_url
 from shanqian.client import ClientContext
 from shanqian.models import AdminUser, Platform
 from shanqian.roles import HANDLER_GROUP
-from signing.models import SignApplication, SignEvent, SignStatus
+from signing.ledger.models import ContractStatus, EmploymentContract, TermType
+from signing.models import SignApplication, SignedDocument, SignEvent, SignStatus
 from signing.services import applications as services
 
 
@@ -241,6 +242,47 @@ class SignApplicationFactory(factory.django.DjangoModelFactory):
     work_pos = "岗位A"
     status = SignStatus.APPLIED
     salary = Decimal("0.00")
+
+
+class SignedDocumentFactory(factory.django.DjangoModelFactory):
+    """A stored (unsigned) PDF standing in for a sealed document, for list and link tests."""
+
+    class Meta:
+        model = SignedDocument
+
+    application = factory.SubFactory(SignApplicationFactory, status=SignStatus.SIGNED)
+    file = factory.LazyFunction(lambda: ContentFile(pdf_bytes("已签署劳动合同"), name="signed.pdf"))
+    sha256 = factory.Sequence(lambda n: hashlib.sha256(f"signed-{n}".encode()).hexdigest())
+    size = 1024
+    contract_sha256 = "0" * 64
+
+
+class EmploymentContractFactory(factory.django.DjangoModelFactory):
+    """A ledger record of a signed application (three-year fixed term from today by default)."""
+
+    class Meta:
+        model = EmploymentContract
+
+    application = factory.SubFactory(SignApplicationFactory, status=SignStatus.SIGNED)
+    employee = factory.LazyAttribute(lambda o: o.application.em)
+    company = factory.LazyAttribute(lambda o: o.application.company)
+    ad_user = factory.LazyAttribute(lambda o: o.application.ad_user)
+    work_pos = factory.LazyAttribute(lambda o: o.application.work_pos)
+    work_location = "北京市东城区"
+    salary = Decimal("8000.00")
+    term_type = TermType.FIXED
+    start_date = factory.LazyFunction(timezone.localdate)
+    end_date = factory.LazyAttribute(
+        lambda o: o.start_date.replace(year=o.start_date.year + 3) - datetime.timedelta(days=1)
+    )
+    probation_end = None
+    status = ContractStatus.ACTIVE
+
+
+def make_contract(*, handler, company, name=None, **kwargs) -> EmploymentContract:
+    """A record of a signed application of a full resume (``make_application``) by ``handler``."""
+    application = make_application(handler=handler, company=company, name=name, status=SignStatus.SIGNED, photos=False)
+    return EmploymentContractFactory(application=application, **kwargs)
 
 
 class ConsentPolicyFactory(factory.django.DjangoModelFactory):

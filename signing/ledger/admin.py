@@ -1,0 +1,432 @@
+"""
+合同台账 — the employment contract records in the back office (SPEC §12).
+
+Nobody edits a record by hand: signing creates it, renewal and ending are moves of their own
+(``signing.ledger.services``). Scope as for applications: a superuser sees every record, anyone
+else the records of applications assigned to them (``contracts_visible_to``), in the list, the
+page, the export and the retention report; phones and ID numbers are masked for everybody but
+superusers, in the list, on the page and in the export.
+
+The start page's ledger panel (``ledger_board``) draws the figures of ``selectors``: applications
+per day for 30 days and the funnel as SVG (``shanqian.charts``), contracts ending in 30/60/90
+days, the art. 82 risk list — each a link into the filtered list, each one query.
+"""
+
+from __future__ import annotations
+
+import datetime
+from urllib.parse import urlencode
+
+from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from employees.masking import mask_id_number, mask_phone
+from employees.resume_display import NumberSearchMixin
+from shanqian.admin_site import StartPanel
+from shanqian.admin_tools import ReadOnlyAdminMixin, masked, object_from, personal_columns, status_badge
+from shanqian.charts import Bar, bar_chart, funnel_chart
+from shanqian.client import client_context
+from shanqian.errors import ApiError
+from shanqian.paginators import EstimatedCountPaginator
+from shanqian.roles import masks_personal_data, sees_everything
+from shanqian.storage import signed_file_url
+
+from ..admin import HandlerFilter
+from ..models import SignStatus
+from . import selectors
+from .export import CONTENT_TYPE, contracts_xlsx, export_filename
+from .models import ContractStatus, EmploymentContract, TermType
+
+TONES = {
+    ContractStatus.ACTIVE: "active",
+    ContractStatus.EXPIRED: "waiting",
+    ContractStatus.RENEWED: "done",
+    ContractStatus.TERMINATED: "closed",
+    ContractStatus.DISSOLVED: "closed",
+}
+ENDING_WITHIN_MAX_DAYS = 3650
+
+
+def contract_badge(contract: EmploymentContract):
+    return status_badge(
+        contract.get_status_display(), tone=TONES[contract.status], css_class=f"sq-contract-status-{contract.status}"
+    )
+
+
+def term_text(contract: EmploymentContract) -> str:
+    if contract.term_type == TermType.FIXED and contract.end_date:
+        return f"{contract.start_date:%Y-%m-%d} 至 {contract.end_date:%Y-%m-%d}"
+    return f"{contract.get_term_type_display()}，自 {contract.start_date:%Y-%m-%d} 起"
+
+
+class EndingWithinFilter(admin.SimpleListFilter):
+    """``?ending_within=N``: in force and ending today or within N days (any N up to ten years)."""
+
+    title = "到期时间"
+    parameter_name = "ending_within"
+
+    def lookups(self, request, model_admin):
+        return [(str(days), f"{days} 天内到期") for days in selectors.ENDING_BUCKETS]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if not (value.isascii() and value.isdigit() and 0 < int(value) <= ENDING_WITHIN_MAX_DAYS):
+            raise IncorrectLookupParameters("无效的到期天数")
+        return selectors.ending_within(queryset, days=int(value))
+
+
+@admin.register(EmploymentContract)
+class EmploymentContractAdmin(NumberSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display_links = ("employee_name",)
+    list_filter = ("status", "company", EndingWithinFilter, HandlerFilter, "term_type")
+    list_select_related = ("employee", "company", "ad_user")
+    search_fields = ("employee__real_name",)
+    search_help_text = "按姓名搜索；输入完整的手机号或身份证号精确查找。"
+    list_per_page = 50
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    actions = ["export_selected"]
+    number_search_phone = "employee__phone"
+    number_search_id_number = "employee__id_number"
+    fieldsets = (
+        ("劳动者", {"fields": ("employee_link", "employee_phone", "employee_id_number")}),
+        (
+            "合同",
+            {"fields": ("status_badge", "company", "work_pos", "work_location", "salary", "handler_name")},
+        ),
+        ("期限", {"fields": ("term_type", "start_date", "end_date", "probation_end", "retention")}),
+        ("文件", {"fields": ("application_link", "document_link", "proof_link")}),
+        ("续签", {"fields": ("previous_link", "renewal_link")}),
+        ("终止/解除", {"fields": ("ended_on", "end_ground", "end_note", "ended_by", "ended_at")}),
+    )
+    readonly_fields = (
+        "employee_link",
+        "employee_phone",
+        "employee_id_number",
+        "status_badge",
+        "company",
+        "work_pos",
+        "work_location",
+        "salary",
+        "handler_name",
+        "term_type",
+        "start_date",
+        "end_date",
+        "probation_end",
+        "retention",
+        "application_link",
+        "document_link",
+        "proof_link",
+        "previous_link",
+        "renewal_link",
+        "ended_on",
+        "end_ground",
+        "end_note",
+        "ended_by",
+        "ended_at",
+    )
+
+    # --- querysets -----------------------------------------------------------------------------------
+
+    def get_queryset(self, request):
+        return selectors.contracts_visible_to(staff=request.user, queryset=super().get_queryset(request))
+
+    def get_object(self, request, object_id, from_field=None):
+        queryset = self.get_queryset(request).select_related(
+            "employee", "company", "ad_user", "document", "previous", "renewed_by", "renewal_application", "ended_by"
+        )
+        contract = object_from(queryset, object_id, opts=self.opts, from_field=from_field)
+        if contract is not None:
+            contract.mask_personal = masks_personal_data(request.user)
+        return contract
+
+    def get_list_filter(self, request):
+        if sees_everything(request.user):
+            return self.list_filter
+        return tuple(item for item in self.list_filter if item is not HandlerFilter)
+
+    def get_list_display(self, request):
+        personal = personal_columns(request, full=("phone", "id_number"), masked=("masked_phone", "masked_id_number"))
+        return (
+            "employee_name",
+            *personal,
+            "company",
+            "work_pos",
+            "ad_user",
+            "term",
+            "probation_end",
+            "status_badge",
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        context = {"title": "劳动合同台账", **(extra_context or {})}
+        return super().changelist_view(request, context)
+
+    # --- columns ---------------------------------------------------------------------------------------
+
+    @admin.display(description="姓名", ordering="employee__real_name")
+    def employee_name(self, contract):
+        return contract.employee.real_name
+
+    masked_phone = masked("employee.phone", mask_phone, description="手机号")
+    masked_id_number = masked("employee.id_number", mask_id_number, description="身份证号")
+
+    @admin.display(description="手机号")
+    def phone(self, contract):
+        return contract.employee.phone
+
+    @admin.display(description="身份证号")
+    def id_number(self, contract):
+        return contract.employee.id_number
+
+    @admin.display(description="合同期限", ordering="end_date")
+    def term(self, contract):
+        return term_text(contract)
+
+    @admin.display(description="合同状态", ordering="status")
+    def status_badge(self, contract):
+        return contract_badge(contract)
+
+    # --- the page --------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _personal(contract, value: str, mask) -> str:
+        # get_object marks the row with who looks at it; masked unless they see everything.
+        return mask(value or "") if getattr(contract, "mask_personal", True) else (value or "-")
+
+    @admin.display(description="姓名")
+    def employee_link(self, contract):
+        url = reverse("admin:employees_employee_change", args=[contract.employee_id], current_app=self.admin_site.name)
+        return format_html('<a href="{}">{}</a>', url, contract.employee.real_name)
+
+    @admin.display(description="手机号")
+    def employee_phone(self, contract):
+        return self._personal(contract, contract.employee.phone, mask_phone)
+
+    @admin.display(description="身份证号")
+    def employee_id_number(self, contract):
+        return self._personal(contract, contract.employee.id_number, mask_id_number)
+
+    @admin.display(description="处理人")
+    def handler_name(self, contract):
+        return contract.ad_user.display_name
+
+    @admin.display(description="文件保存至")
+    def retention(self, contract):
+        until = selectors.retained_until(contract)
+        if until is None:
+            return f"合同履行期间一直保存；终止后至少保存 {selectors.retention_years()} 年"
+        return f"{until:%Y-%m-%d} 之前不得删除（终止后 {selectors.retention_years()} 年）"
+
+    @admin.display(description="签约申请")
+    def application_link(self, contract):
+        url = reverse(
+            "admin:signing_signapplication_change", args=[contract.application_id], current_app=self.admin_site.name
+        )
+        return format_html(
+            '<a href="{}">签约申请 #{}</a>　<a href="{}">下载出证包</a>',
+            url,
+            contract.application_id,
+            self._url("evidence", contract.pk),
+        )
+
+    @admin.display(description="已签署合同")
+    def document_link(self, contract):
+        if contract.document is None:
+            return "线下签约（无电子签署文件）"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">下载已签署 PDF</a>　SHA-256：<code>{}</code>',
+            signed_file_url(contract.document.file.name),
+            contract.document.sha256,
+        )
+
+    @admin.display(description="解除（终止）劳动合同证明书")
+    def proof_link(self, contract):
+        if not contract.proof_file:
+            return "-"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">下载证明书 PDF</a>　SHA-256：<code>{}</code>',
+            signed_file_url(contract.proof_file.name),
+            contract.proof_sha256,
+        )
+
+    def _contract_link(self, contract: EmploymentContract | None) -> str:
+        if contract is None:
+            return "-"
+        url = reverse("admin:signing_employmentcontract_change", args=[contract.pk], current_app=self.admin_site.name)
+        return format_html('<a href="{}">劳动合同 #{}（{}）</a>', url, contract.pk, term_text(contract))
+
+    @admin.display(description="续签自")
+    def previous_link(self, contract):
+        return self._contract_link(contract.previous)
+
+    @admin.display(description="续签为")
+    def renewal_link(self, contract):
+        try:
+            renewed_by = contract.renewed_by
+        except EmploymentContract.DoesNotExist:
+            renewed_by = None
+        if renewed_by is not None:
+            return self._contract_link(renewed_by)
+        pending = contract.renewal_application
+        if pending is not None:
+            url = reverse("admin:signing_signapplication_change", args=[pending.pk], current_app=self.admin_site.name)
+            return format_html('续签申请 <a href="{}">#{}</a>（{}）', url, pending.pk, pending.get_status_display())
+        return "-"
+
+    # --- URLs ------------------------------------------------------------------------------------------
+
+    def _url(self, view: str, *args) -> str:
+        return reverse(f"admin:signing_employmentcontract_{view}", args=args, current_app=self.admin_site.name)
+
+    def get_urls(self):
+        info = "signing_employmentcontract"
+        urls = [
+            path("export/", self.admin_site.admin_view(self.export_view), name=f"{info}_export"),
+            path("retention/", self.admin_site.admin_view(self.retention_view), name=f"{info}_retention"),
+            path("<path:object_id>/evidence/", self.admin_site.admin_view(self.evidence_view), name=f"{info}_evidence"),
+        ]
+        return urls + super().get_urls()
+
+    # --- export ----------------------------------------------------------------------------------------
+
+    def export_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return HttpResponseRedirect(f"{self._url('changelist')}?e=1")
+        return self._xlsx_response(request, changelist.queryset)
+
+    def _xlsx_response(self, request, queryset):
+        output = contracts_xlsx(queryset, mask=masks_personal_data(request.user))
+        response = FileResponse(output, as_attachment=True, filename=export_filename(), content_type=CONTENT_TYPE)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="导出 Excel", permissions=["view"])
+    def export_selected(self, request, queryset):
+        return self._xlsx_response(request, queryset)
+
+    # --- the evidence package, the retention report -------------------------------------------------
+
+    def evidence_view(self, request, object_id):
+        from ..evidence.package import evidence_package
+
+        contract = self.get_object(request, object_id)
+        if contract is None or not self.has_view_permission(request, contract):
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        try:
+            package = evidence_package(contract.application, actor=request.user, client=client_context(request))
+        except ApiError as exc:
+            self.message_user(request, exc.msg, level="error")
+            return HttpResponseRedirect(self._url("change", contract.pk))
+        response = HttpResponse(package.content, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{package.filename}"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def retention_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        today = timezone.localdate()
+        report = selectors.retention_report(staff=request.user, today=today)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "合同文件保存期限报告",
+            "report": report,
+            "today": today,
+            "changelist_url": self._url("changelist"),
+        }
+        return TemplateResponse(request, "admin/signing/employmentcontract/retention.html", context)
+
+
+# --- the start page ----------------------------------------------------------------------------------
+
+
+def _day_label(day: datetime.date) -> str:
+    return f"{day.month}/{day.day}"
+
+
+def _rows(context):
+    return [(row["days"], row["count"], row["url"]) for row in context["ending"]]
+
+
+def ledger_board(request, site) -> StartPanel | None:
+    """The figures HR reads at a glance (module docstring); each a link into the filtered list."""
+    applications = site.changelist_for(request, "signing.signapplication")
+    contracts = site.changelist_for(request, "signing.employmentcontract")
+    if applications is None and contracts is None:
+        return None
+    staff = request.user
+    today = timezone.localdate()
+    context: dict = {"today": today}
+    if applications is not None:
+        per_day = selectors.applications_per_day(staff=staff, today=today)
+        bars = []
+        for day, count in per_day:
+            start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+            query = {"apply_time__gte": str(start), "apply_time__lt": str(start + datetime.timedelta(days=1))}
+            bars.append(Bar(_day_label(day), count, f"{applications}?{urlencode(query)}"))
+        context["per_day_chart"] = bar_chart(bars, title="近 30 天每日签约申请", css_class="sq-per-day")
+        context["per_day_total"] = sum(count for _, count in per_day)
+        _, window_start = selectors.chart_window(today)
+        since = {"apply_time__gte": str(window_start)}
+
+        def url(**filters):
+            return f"{applications}?{urlencode({**since, **filters})}"
+
+        funnel = selectors.application_funnel(staff=staff, today=today)
+        context["funnel"] = funnel
+        context["funnel_chart"] = funnel_chart(
+            [
+                Bar("签约申请", funnel["applied"], url()),
+                Bar("审核通过", funnel["approved"], url(contract__isnull="False"), tone="waiting"),
+                Bar("已签约", funnel["signed"], url(status__exact=SignStatus.SIGNED), tone="done"),
+            ],
+            title="近 30 天签约漏斗",
+        )
+        context["funnel_rejected_url"] = url(status__exact=SignStatus.REJECTED)
+        context["funnel_cancelled_url"] = url(status__exact=SignStatus.CANCELLED)
+        rows, total = selectors.art82_risk(staff=staff, today=today)
+        cutoff = selectors.art82_cutoff(today)
+        context["risk_rows"] = [
+            {
+                **row,
+                "url": reverse("admin:signing_signapplication_change", args=[row["id"]], current_app=site.name),
+                "days": (today - row["entry_date"]).days,
+            }
+            for row in rows
+        ]
+        context["risk_total"] = total
+        context["risk_url"] = (
+            f"{applications}?{urlencode({'status__exact': SignStatus.AWAITING_SIGNATURE, 'entry_date__lt': cutoff})}"
+        )
+    if contracts is not None:
+        ending = selectors.contracts_ending(staff=staff, today=today)
+        context["ending"] = [
+            {"days": days, "count": count, "url": f"{contracts}?{urlencode({'ending_within': days})}"}
+            for days, count in ending.items()
+        ]
+        context["ending_chart"] = bar_chart(
+            [Bar(f"{days} 天内", row_count, row_url, tone="waiting") for days, row_count, row_url in _rows(context)],
+            title="即将到期的劳动合同",
+            width=300,
+            height=120,
+            label_every=1,
+            css_class="sq-ending",
+        )
+    return StartPanel("admin/signing/ledger_panel.html", context)
+
+
+admin.site.add_start_panel(ledger_board)
