@@ -15,6 +15,10 @@ Status changes only through ``signing.ledger.services``.
 from django.conf import settings
 from django.db import models
 
+from contracts.terms import TermType, WorkingHours
+
+__all__ = ["ContractReminder", "ContractStatus", "EmploymentContract", "EndGround", "TermType", "WorkingHours"]
+
 
 class ContractStatus(models.IntegerChoices):
     ACTIVE = 1, "生效中"
@@ -26,12 +30,6 @@ class ContractStatus(models.IntegerChoices):
 
 # A record in one of these may still be renewed or ended; the others are closed.
 OPEN_CONTRACT_STATUSES = (ContractStatus.ACTIVE, ContractStatus.EXPIRED)
-
-
-class TermType(models.TextChoices):
-    FIXED = "fixed", "固定期限"
-    OPEN_ENDED = "open", "无固定期限"
-    TASK = "task", "以完成一定工作任务为期限"
 
 
 class EndGround(models.TextChoices):
@@ -71,11 +69,13 @@ class EmploymentContract(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="处理人", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     work_pos = models.CharField("岗位", max_length=16)
-    work_location = models.CharField("工作地点", max_length=255, blank=True)
+    work_location = models.CharField("工作地点", max_length=128, blank=True)
+    working_hours = models.CharField("工时制度", max_length=16, choices=WorkingHours.choices, blank=True)
     salary = models.DecimalField("薪资", max_digits=15, decimal_places=2, default=0)
-    term_type = models.CharField("期限类型", max_length=8, choices=TermType.choices, default=TermType.FIXED)
+    term_type = models.CharField("合同期限类型", max_length=16, choices=TermType.choices, default=TermType.FIXED)
     start_date = models.DateField("合同起始日")
     end_date = models.DateField("合同终止日", null=True, blank=True, help_text="无固定期限合同为空。")
+    probation_months = models.PositiveSmallIntegerField("试用期（月）", default=0)
     probation_end = models.DateField("试用期截止日", null=True, blank=True)
     status = models.PositiveSmallIntegerField("合同状态", choices=ContractStatus.choices, default=ContractStatus.ACTIVE)
     document = models.ForeignKey(

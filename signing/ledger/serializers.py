@@ -19,7 +19,7 @@ class ContractSerializer(serializers.Serializer):
     work_pos = serializers.CharField(help_text="岗位")
     work_location = serializers.CharField(help_text="工作地点")
     term_type = serializers.ChoiceField(
-        choices=TermType.choices, help_text="fixed 固定期限 open 无固定期限 task 以完成一定工作任务为期限"
+        choices=TermType.choices, help_text="fixed 固定期限 open_ended 无固定期限 task 以完成一定工作任务为期限"
     )
     term_type_label = serializers.CharField(source="get_term_type_display")
     start_date = serializers.DateField(help_text="合同起始日")

@@ -18,13 +18,13 @@ from __future__ import annotations
 import datetime
 import logging
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from contracts.terms import default_term_type, term_end
 from shanqian.errors import Conflict
 
 from ..models import SignApplication, SignedDocument
@@ -40,47 +40,53 @@ class ContractClosed(Conflict):
     """The record is no longer in force (已续签 / 已终止 / 已解除): it cannot be renewed or ended again."""
 
 
-@dataclass(frozen=True)
-class Terms:
-    """The terms a record keeps, copied from the application when it is signed."""
+def _terms_of(application: SignApplication) -> dict:
+    """The terms 审核通过 stored on the application (``contracts.terms``), as the record keeps them."""
+    term_type = application.term_type
+    end_date = application.end_date
+    if not term_type:
+        # Approved before the terms were asked (or a template-only approval): the template decides.
+        sign_year = application.contract.sign_year if application.contract_id else 0
+        term_type = default_term_type(sign_year)
+        end_date = term_end(application.entry_date, sign_year) if application.entry_date else None
+    return {
+        "term_type": term_type,
+        "start_date": application.entry_date or timezone.localdate(),
+        "end_date": end_date if term_type != TermType.OPEN_ENDED else None,
+        "probation_months": application.probation_months,
+        "probation_end": application.probation_end,
+        "work_pos": application.work_pos,
+        "work_location": application.work_location,
+        "working_hours": application.working_hours,
+        "salary": application.salary,
+    }
 
-    term_type: str
-    start_date: datetime.date
-    end_date: datetime.date | None
-    probation_end: datetime.date | None
-    work_pos: str
-    work_location: str = ""
-    salary: Decimal = Decimal("0")
 
-
-def contract_open(
-    *, application: SignApplication, terms: Terms, document: SignedDocument | None = None
-) -> EmploymentContract:
+def contract_open(*, application: SignApplication) -> EmploymentContract:
     """
-    The record of ``application`` (just signed, inside the signing transaction). When the
-    application renews a record, that record becomes 已续签 and the new one names it ``previous``.
+    The record of ``application``, just signed (call it inside the signing transaction, after the
+    sealed document was stored): the terms copied from the application, its sealed document (none
+    for an offline signature). When the application renews a record, that record becomes 已续签
+    and the new one names it ``previous``.
     """
+    application = SignApplication.objects.select_related("contract").get(pk=application.pk)
     previous = EmploymentContract.objects.select_for_update().filter(renewal_application_id=application.pk).first()
     record = EmploymentContract.objects.create(
         application=application,
         employee_id=application.em_id,
         company_id=application.company_id,
         ad_user_id=application.ad_user_id,
-        work_pos=terms.work_pos,
-        work_location=terms.work_location,
-        salary=terms.salary,
-        term_type=terms.term_type,
-        start_date=terms.start_date,
-        end_date=terms.end_date if terms.term_type == TermType.FIXED else None,
-        probation_end=terms.probation_end,
-        document=document,
+        document=SignedDocument.objects.filter(application_id=application.pk).first(),
         previous=previous,
+        **_terms_of(application),
     )
     if previous is not None:
         previous.status = ContractStatus.RENEWED
         previous.renewal_application = None
         if previous.ended_on is None:
-            previous.ended_on = previous.end_date or terms.start_date - datetime.timedelta(days=1)
+            previous.ended_on = min(
+                previous.end_date or record.start_date, record.start_date - datetime.timedelta(days=1)
+            )
         previous.save(update_fields=["status", "renewal_application", "ended_on", "updated_at"])
     return record
 

@@ -54,6 +54,7 @@ from shanqian.roles import handlers_queryset
 from shanqian.text import FORBIDDEN_CHARS
 
 from ..errors import NotYourApplication, RealnameRequired, TransitionNotAllowed
+from ..ledger import services as ledger
 from ..models import SignApplication, SignEvent, SignStatus
 from ..signals import application_status_changed
 
@@ -167,6 +168,10 @@ def _transition(
         # After the event, so a sealed document can include this move in its audit trail.
         if before_commit is not None:
             before_commit(application)
+        if spec.target == SignStatus.SIGNED:
+            # Signed (online, with its sealed document by now, or offline): the ledger's record
+            # opens in the same transaction (SPEC §12).
+            ledger.contract_open(application=application)
         _on_commit_status_changed(application.pk, source, spec.target)
     return application
 

@@ -46,7 +46,7 @@ def test_lists_only_the_users_contracts_newest_first(user_api, worker):
     assert data["count"] == 2 and data["total"] == 1 and data["page"] == 1 and data["pageSize"] == 10
     first = data["list"][0]
     assert first["status"] == ContractStatus.ACTIVE and first["status_label"] == "生效中"
-    assert first["term_type"] == "open" and first["end_date"] is None
+    assert first["term_type"] == "open_ended" and first["end_date"] is None
     assert first["renewed_from"] == older.pk
     assert first["company"] == {"id": newer.company_id, "company_name": newer.company.company_name}
     assert first["document_url"] == "" and first["proof_url"] == ""
