@@ -1,10 +1,38 @@
-from django import forms
-from django.contrib import admin
-from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Count
+"""
+秒云达 1.0 后台: employers (用人单位, with their art. 17 particulars), positions, contract templates,
+company seals (电子印章) and seal authorisations (印章授权).
 
-from .models import Company, Contract, WorkPosition
-from .services import contract_pdf_check, contract_save_file
+Seals and authorisations are managed by staff holding their model permissions (add/change); the
+人事专员 group has ``view`` only, so handlers see them but change nothing. Files go through
+``contracts.services`` (checked, stored, fingerprinted); nobody edits an authorisation after it
+is recorded — it is revoked (``撤销``) and a new one recorded.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.html import format_html
+
+from shanqian.admin_reviews import ReviewAction, ReviewActionsMixin
+from shanqian.admin_tools import Photo, photos_html, status_badge
+from shanqian.storage import signed_file_url
+
+from .credit_code import credit_code_problem, normalise
+from .models import Company, CompanySeal, Contract, SealAuthorisation, WorkPosition
+from .services import (
+    REVOKE_REASON_MAX_LENGTH,
+    authorisation_letter_check,
+    company_seal_generate,
+    company_seal_save,
+    contract_pdf_check,
+    contract_save_file,
+    seal_authorisation_create,
+    seal_authorisation_problems,
+    seal_authorisation_revoke,
+)
 
 
 class WorkPositionInline(admin.TabularInline):
@@ -13,20 +41,116 @@ class WorkPositionInline(admin.TabularInline):
     extra = 1
 
 
+class CompanyAdminForm(forms.ModelForm):
+    # Longer than 18 on the form: pasted codes with blanks are normalised in clean_credit_code.
+    credit_code = forms.CharField(label="统一社会信用代码", max_length=32, required=False)
+    override_check = forms.BooleanField(
+        label="保存（校验位不符）",
+        required=False,
+        help_text="仅用于少数早期试点代码（如福建、厦门）：核实营业执照后勾选，"
+        "按原样保存不符合 GB 32100 校验位的代码。",
+    )
+
+    class Meta:
+        model = Company
+        fields = ("company_name", "credit_code", "company_address", "legal_representative", "status", "sort")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.credit_code_unchecked:
+            self.fields["override_check"].initial = True
+
+    def clean_credit_code(self):
+        code = normalise(self.cleaned_data.get("credit_code", ""))
+        if not code:
+            return code
+        kind, message = credit_code_problem(code)
+        if kind == "shape":
+            raise ValidationError(message, code="credit_code_shape")
+        self.credit_code_check_failed = kind == "check"
+        return code
+
+    def clean(self):
+        data = super().clean()
+        if getattr(self, "credit_code_check_failed", False) and not data.get("override_check"):
+            _, message = credit_code_problem(data.get("credit_code", ""))
+            self.add_error(
+                "credit_code",
+                ValidationError(
+                    message + "如确为早期试点代码，请核实营业执照后勾选「保存（校验位不符）」再保存。",
+                    code="credit_code_check",
+                ),
+            )
+        return data
+
+    def save(self, commit=True):
+        self.instance.credit_code_unchecked = bool(getattr(self, "credit_code_check_failed", False))
+        return super().save(commit=commit)
+
+
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
-    list_display = ("company_name", "status", "sort", "position_count", "created_at")
+    form = CompanyAdminForm
+    list_display = (
+        "company_name",
+        "credit_code",
+        "legal_representative",
+        "status",
+        "sort",
+        "position_count",
+        "seal_state",
+        "authorisation_state",
+        "created_at",
+    )
     list_filter = ("status",)
-    search_fields = ("company_name",)
+    search_fields = ("company_name", "credit_code")
     ordering = ("sort", "id")
     inlines = [WorkPositionInline]
+    actions = ["generate_seals"]
+    fieldsets = (
+        (None, {"fields": ("company_name", "status", "sort")}),
+        (
+            "用人单位资料（劳动合同法第十七条，审核通过前须填写完整）",
+            {"fields": ("credit_code", "override_check", "company_address", "legal_representative")},
+        ),
+    )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(position_count=Count("positions"))
+        in_force = SealAuthorisation.objects.filter(company=OuterRef("pk")).valid_at(timezone.now())
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("seal")
+            .annotate(position_count=Count("positions"), authorised=Exists(in_force))
+        )
 
     @admin.display(description="岗位数", ordering="position_count")
     def position_count(self, obj):
         return obj.position_count
+
+    @admin.display(description="电子印章")
+    def seal_state(self, obj):
+        seal = getattr(obj, "seal", None)
+        if seal is None:
+            return status_badge("未设置", tone="refused")
+        return format_html('<img src="{}" alt="印章" style="height:32px">', signed_file_url(seal.image.name))
+
+    @admin.display(description="印章授权", boolean=True, ordering="authorised")
+    def authorisation_state(self, obj):
+        return obj.authorised
+
+    @admin.action(description="生成标准合同专用章（圆形红章）", permissions=["generate_seal"])
+    def generate_seals(self, request, queryset):
+        done = []
+        for company in queryset:
+            company_seal_generate(company=company, staff=request.user)
+            done.append(str(company))
+        self.message_user(request, f"已生成 {len(done)} 枚印章：{'、'.join(done[:10])}。", messages.SUCCESS)
+
+    def has_generate_seal_permission(self, request):
+        return request.user.has_perm("contracts.add_companyseal") and request.user.has_perm(
+            "contracts.change_companyseal"
+        )
 
 
 @admin.register(WorkPosition)
@@ -72,3 +196,232 @@ class ContractAdmin(admin.ModelAdmin):
             contract_save_file(contract=obj, file=uploaded, name=uploaded.name)
         else:
             obj.save()
+
+
+# --- company seals ------------------------------------------------------------------------------------
+
+
+class CompanySealAdminForm(forms.ModelForm):
+    upload = forms.FileField(
+        label="上传印章图片",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png"}),
+        help_text="带透明背景的 PNG（100–2000 像素见方，不超过 2 MB）。",
+    )
+    generate = forms.BooleanField(
+        label="按单位名称生成标准合同专用章",
+        required=False,
+        help_text="圆形红章：上弧单位名称，中间五角星，下方「合同专用章」。",
+    )
+
+    class Meta:
+        model = CompanySeal
+        fields = ("company",)
+
+    def clean(self):
+        data = super().clean()
+        upload, generate = data.get("upload"), data.get("generate")
+        if bool(upload) == bool(generate):
+            raise ValidationError("请上传印章图片，或勾选「按单位名称生成」（二选一）。", code="seal_source")
+        if upload:
+            from .seals import seal_image_clean
+
+            try:
+                seal_image_clean(upload.read())
+            except ValidationError as exc:
+                self.add_error("upload", exc)
+            upload.seek(0)
+        return data
+
+
+@admin.register(CompanySeal)
+class CompanySealAdmin(admin.ModelAdmin):
+    form = CompanySealAdminForm
+    list_display = ("company", "seal_image", "source", "size", "created_by", "updated_at")
+    list_filter = ("source",)
+    search_fields = ("company__company_name",)
+    list_select_related = ("company", "created_by")
+    autocomplete_fields = ("company",)
+    readonly_fields = ("seal_image", "source", "size", "sha256", "created_by", "created_at", "updated_at")
+
+    def get_fields(self, request, obj=None):
+        shown = ("seal_image", "source", "size", "sha256", "created_by", "updated_at")
+        if obj is None:
+            return ("company", "upload", "generate")
+        if self.has_change_permission(request, obj):
+            return (*shown, "upload", "generate")
+        return shown
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*self.readonly_fields, "company") if obj is not None else self.readonly_fields
+
+    @admin.display(description="印章")
+    def seal_image(self, obj):
+        if not obj.image:
+            return "-"
+        return photos_html([Photo(str(obj.company), signed_file_url(obj.image.name))], thumbnails=True)
+
+    @admin.display(description="尺寸")
+    def size(self, obj):
+        return f"{obj.width}×{obj.height}" if obj.width else "-"
+
+    def save_model(self, request, obj, form, change):
+        company = obj.company if change else form.cleaned_data["company"]
+        if form.cleaned_data.get("generate"):
+            saved = company_seal_generate(company=company, staff=request.user)
+        else:
+            saved = company_seal_save(company=company, data=form.cleaned_data["upload"].read(), staff=request.user)
+        obj.pk, obj.image = saved.pk, saved.image
+
+    def save_related(self, request, form, formsets, change):
+        return None
+
+
+# --- seal authorisations ------------------------------------------------------------------------------
+
+
+class SealAuthorisationAdminForm(forms.ModelForm):
+    class Meta:
+        model = SealAuthorisation
+        fields = ("company", "authoriser", "valid_from", "valid_until", "letter")
+        help_texts = {"valid_until": "授权在该时间失效（不含）。"}
+
+    def clean_letter(self):
+        letter = self.cleaned_data.get("letter")
+        if isinstance(letter, UploadedFile):
+            authorisation_letter_check(letter)
+        return letter
+
+    def clean(self):
+        data = super().clean()
+        # The service's rules, shown on the form before anything is stored.
+        errors = seal_authorisation_problems(
+            authoriser=data.get("authoriser", ""),
+            valid_from=data.get("valid_from"),
+            valid_until=data.get("valid_until"),
+        )
+        for name, field_errors in errors.items():
+            if name not in self.errors:
+                for message in field_errors:
+                    self.add_error(name, message)
+        return data
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(
+        label="撤销原因", max_length=REVOKE_REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}), required=True
+    )
+
+
+def _revoke(authorisation, *, staff, data, client):
+    return seal_authorisation_revoke(authorisation=authorisation, staff=staff, reason=data["reason"])
+
+
+class InForceFilter(admin.SimpleListFilter):
+    title = "状态"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("valid", "有效"), ("revoked", "已撤销"), ("expired", "已过期"), ("pending", "未生效")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "valid":
+            return queryset.valid_at(now)
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        if self.value() == "expired":
+            return queryset.filter(Q(valid_until__lte=now), revoked_at__isnull=True)
+        if self.value() == "pending":
+            return queryset.filter(valid_from__gt=now, revoked_at__isnull=True)
+        return queryset
+
+
+@admin.register(SealAuthorisation)
+class SealAuthorisationAdmin(ReviewActionsMixin, admin.ModelAdmin):
+    form = SealAuthorisationAdminForm
+    list_display = ("id", "company", "authoriser", "valid_from", "valid_until", "state", "created_by", "revoked_at")
+    list_filter = (InForceFilter, "company")
+    search_fields = ("company__company_name", "authoriser")
+    list_select_related = ("company", "created_by")
+    autocomplete_fields = ("company",)
+    review_actions = {
+        "revoke": ReviewAction(
+            name="revoke",
+            label="撤销授权",
+            form_class=RevokeForm,
+            perform=_revoke,
+            submit_label="确认撤销",
+            permission="change",
+            tone="refused",
+        )
+    }
+    review_columns = ("印章授权", "状态")
+
+    def review_row(self, request, obj):
+        return (obj.label, self._state_label(obj))
+
+    def review_blocked(self, obj, action):
+        return "该授权已撤销" if obj.revoked_at is not None else ""
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return SealAuthorisationAdminForm.Meta.fields
+        return (
+            "company",
+            "authoriser",
+            "valid_from",
+            "valid_until",
+            "letter_link",
+            "letter_sha256",
+            "state",
+            "created_by",
+            "created_at",
+            "revoked_at",
+            "revoked_by",
+            "revoke_reason",
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj) if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # an authorisation used in signed contracts is evidence: revoke it instead
+
+    @staticmethod
+    def _state_label(obj) -> str:
+        now = timezone.now()
+        if obj.revoked_at is not None:
+            return "已撤销"
+        if now < obj.valid_from:
+            return "未生效"
+        if now >= obj.valid_until:
+            return "已过期"
+        return "有效"
+
+    @admin.display(description="状态")
+    def state(self, obj):
+        label = self._state_label(obj)
+        return status_badge(label, tone="done" if label == "有效" else "refused")
+
+    @admin.display(description="授权书")
+    def letter_link(self, obj):
+        if not obj.letter:
+            return "未上传"
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">查看授权书</a>', signed_file_url(obj.letter.name)
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        data = form.cleaned_data
+        saved = seal_authorisation_create(
+            company=data["company"],
+            authoriser=data["authoriser"],
+            valid_from=data["valid_from"],
+            valid_until=data["valid_until"],
+            letter=data.get("letter") or None,
+            staff=request.user,
+        )
+        obj.pk = saved.pk

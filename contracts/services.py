@@ -1,20 +1,29 @@
 """
-Contract templates: the PDF goes through the storage API and its SHA-256 is recorded.
+Contract templates, company seals and seal authorisations: every file goes through the storage API
+and its SHA-256 is recorded.
 
 ``contract_save_file`` is the one way a template gets its file (admin form, seed_demo):
 it checks the content is a real, readable PDF (``contract_pdf_check``), stores it
 under a random name and records the digest the signing evidence refers to. A
 replaced file is not deleted: signed documents quote the digest of the file they used.
+
+``company_seal_save`` / ``company_seal_generate`` give a company its seal image (checked by
+``contracts.seals``); ``seal_authorisation_create`` / ``seal_authorisation_revoke`` record who
+authorised automatic sealing and until when (SPEC §9). ``company_ready_for_contracts`` is what
+approval asks of the employer: particulars complete, a seal, an authorisation in force.
 """
 
+import datetime
 import hashlib
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
-from .models import Contract
+from .models import Company, CompanySeal, Contract, SealAuthorisation
+from .seals import round_seal_png, seal_image_clean
 
 CONTRACT_MAX_BYTES = 20 * 1024 * 1024
 CONTRACT_MAX_PAGES = 200
@@ -73,3 +82,156 @@ def contract_save_file(*, contract: Contract, file: File | bytes, name: str = "c
     contract.full_clean()
     contract.save()
     return contract
+
+
+# --- company seals ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def company_seal_save(
+    *, company: Company, data: bytes, source: str = CompanySeal.Source.UPLOADED, staff=None
+) -> CompanySeal:
+    """Check ``data`` (``seal_image_clean``), store it and make it the company's seal (one per company)."""
+    image = seal_image_clean(data)  # a generated seal passes the same check
+    seal = CompanySeal.objects.select_for_update().filter(company=company).first() or CompanySeal(company=company)
+    seal.sha256 = hashlib.sha256(image.content).hexdigest()
+    seal.width, seal.height = image.width, image.height
+    seal.source = source
+    seal.created_by = staff
+    seal.image.save("seal.png", ContentFile(image.content), save=False)
+    seal.save()
+    return seal
+
+
+def company_seal_generate(*, company: Company, staff=None) -> CompanySeal:
+    """The standard round red contract seal drawn from the company name (``contracts.seals.round_seal_png``)."""
+    image = round_seal_png(company.company_name)
+    return company_seal_save(company=company, data=image.content, source=CompanySeal.Source.GENERATED, staff=staff)
+
+
+# --- seal authorisations ------------------------------------------------------------------------------
+
+LETTER_MAX_BYTES = 10 * 1024 * 1024
+LETTER_MAX_PAGES = 20
+REVOKE_REASON_MAX_LENGTH = 256
+
+
+def authorisation_letter_check(file: File) -> str:
+    """The letter's extension (pdf/png/jpg) after checking it is a readable PDF or image; ``ValidationError`` else."""
+    from PIL import Image, UnidentifiedImageError
+    from pypdf import PdfReader
+
+    if file.size is not None and file.size > LETTER_MAX_BYTES:
+        raise ValidationError(f"授权书不能超过 {LETTER_MAX_BYTES // (1024 * 1024)} MB。", code="too_large")
+    file.seek(0)
+    head = file.read(1024)
+    file.seek(0)
+    try:
+        if b"%PDF-" in head:
+            reader = PdfReader(file)
+            if reader.is_encrypted:
+                raise ValidationError("授权书 PDF 不能加密。", code="encrypted")
+            if not 1 <= len(reader.pages) <= LETTER_MAX_PAGES:
+                raise ValidationError(f"授权书应为 1–{LETTER_MAX_PAGES} 页。", code="pages")
+            return "pdf"
+        image = Image.open(file, formats=["PNG", "JPEG"])
+        if image.width * image.height > 25_000_000:
+            raise ValidationError("授权书图片像素过大。", code="too_big")
+        image.verify()
+        return "png" if image.format == "PNG" else "jpg"
+    except ValidationError:
+        raise
+    except (UnidentifiedImageError, Exception) as exc:
+        # pypdf and Pillow raise many types on hostile input; any of them means "not a usable letter".
+        raise ValidationError("授权书须为 PDF、PNG 或 JPEG 文件，且未损坏。", code="invalid") from exc
+    finally:
+        file.seek(0)
+
+
+def seal_authorisation_problems(*, authoriser: str, valid_from, valid_until) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not (authoriser or "").strip():
+        errors["authoriser"] = ["请填写授权人。"]
+    if not isinstance(valid_from, datetime.datetime):
+        errors["valid_from"] = ["请填写生效时间。"]
+    if not isinstance(valid_until, datetime.datetime):
+        errors["valid_until"] = ["请填写失效时间。"]
+    elif isinstance(valid_from, datetime.datetime) and valid_until <= valid_from:
+        errors["valid_until"] = ["失效时间须晚于生效时间。"]
+    elif valid_until <= timezone.now():
+        errors["valid_until"] = ["失效时间已过，这份授权不能再用于盖章。"]
+    return errors
+
+
+@transaction.atomic
+def seal_authorisation_create(
+    *,
+    company: Company,
+    authoriser: str,
+    valid_from: datetime.datetime,
+    valid_until: datetime.datetime,
+    letter: File | None = None,
+    staff=None,
+) -> SealAuthorisation:
+    """Record an authorisation (checked, the letter stored and fingerprinted); ``ValidationError`` with field errors."""
+    errors = seal_authorisation_problems(authoriser=authoriser, valid_from=valid_from, valid_until=valid_until)
+    extension = ""
+    if letter:
+        try:
+            extension = authorisation_letter_check(letter)
+        except ValidationError as exc:
+            errors["letter"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    authorisation = SealAuthorisation(
+        company=company,
+        authoriser=authoriser.strip(),
+        valid_from=valid_from,
+        valid_until=valid_until,
+        created_by=staff,
+    )
+    if letter:
+        authorisation.letter_sha256 = file_sha256(letter)
+        authorisation.letter.save(f"letter.{extension}", letter, save=False)
+    authorisation.full_clean()
+    authorisation.save()
+    return authorisation
+
+
+@transaction.atomic
+def seal_authorisation_revoke(*, authorisation: SealAuthorisation, staff, reason: str = "") -> SealAuthorisation:
+    """Revoke from now on (idempotent: a revoked one keeps its first revocation)."""
+    locked = SealAuthorisation.objects.select_for_update().get(pk=authorisation.pk)
+    if locked.revoked_at is not None:
+        return locked
+    reason = (reason or "").strip()
+    if len(reason) > REVOKE_REASON_MAX_LENGTH:
+        raise ValidationError({"reason": [f"撤销原因不能超过 {REVOKE_REASON_MAX_LENGTH} 个字符。"]})
+    locked.revoked_at = timezone.now()
+    locked.revoked_by = staff
+    locked.revoke_reason = reason
+    locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+    return locked
+
+
+def seal_authorisation_in_force(*, company_id: int, at: datetime.datetime | None = None) -> SealAuthorisation | None:
+    """The authorisation covering ``at`` (default now) that lasts longest, or None."""
+    at = at or timezone.now()
+    return SealAuthorisation.objects.filter(company_id=company_id).valid_at(at).order_by("-valid_until", "-id").first()
+
+
+def company_ready_for_contracts(*, company_id: int, at: datetime.datetime | None = None) -> str:
+    """Why the company cannot have contracts approved now (Chinese), or "" when it can."""
+    company = Company.objects.filter(pk=company_id).select_related("seal").first()
+    if company is None:
+        return "用人单位不存在。"
+    missing = company.particulars_missing()
+    if missing:
+        return f"用人单位「{company}」的资料不全：缺少{'、'.join(missing)}。请先在「用人单位」中补全。"
+    if not hasattr(company, "seal"):
+        return f"用人单位「{company}」还没有电子印章。请先在「电子印章」中上传或生成。"
+    if seal_authorisation_in_force(company_id=company_id, at=at) is None:
+        latest = SealAuthorisation.objects.filter(company_id=company_id).order_by("-valid_until", "-id").first()
+        why = latest.refusal_at(at or timezone.now()) if latest else "没有印章授权"
+        return f"用人单位「{company}」没有有效的印章授权（{why}）。请先在「印章授权」中登记。"
+    return ""

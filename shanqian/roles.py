@@ -34,6 +34,8 @@ HANDLER_PERMISSIONS = (
     "contracts.view_company",
     "contracts.view_workposition",
     "contracts.view_contract",
+    "contracts.view_companyseal",
+    "contracts.view_sealauthorisation",
     "dictionaries.view_dictionary",
     "dictionaries.view_region",
 )

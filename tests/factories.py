@@ -14,6 +14,7 @@ whole situations on top of them (STYLE.md: factories here, fixtures in ``conftes
 """
 
 import datetime
+import functools
 import hashlib
 import io
 import struct
@@ -29,7 +30,8 @@ from django.utils import timezone
 from PIL import Image
 from rest_framework.test import APIClient
 
-from contracts.models import Company, Contract, EnabledStatus, WorkPosition
+from contracts.models import Company, CompanySeal, Contract, EnabledStatus, SealAuthorisation, WorkPosition
+from contracts.seals import round_seal_png
 from dictionaries.models import Dictionary, Region
 from employees.idcard import make_id_number
 from employees.models import (
@@ -162,11 +164,47 @@ class RegionFactory(factory.django.DjangoModelFactory):
 class CompanyFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Company
+        skip_postgeneration_save = True
 
     company_name = factory.Sequence(lambda n: f"闪签测试用人单位{n}有限公司")
     credit_code = "91110000100000000R"
     company_address = "北京市朝阳区建国路 88 号"
     legal_representative = "王建国"
+
+    @factory.post_generation
+    def sealed(obj, create, extracted, **kwargs):
+        """A company that can have contracts approved: a seal and an authorisation in force (``sealed=False``: none)."""
+        if not create or extracted is False:
+            return
+        seal_factory(obj)
+        SealAuthorisationFactory(company=obj)
+
+
+@functools.cache
+def seal_png() -> bytes:
+    return round_seal_png("闪签测试用人单位有限公司", size=240).content
+
+
+def seal_factory(company, content: bytes | None = None) -> CompanySeal:
+    content = content or seal_png()
+    return CompanySeal.objects.create(
+        company=company,
+        image=ContentFile(content, name="seal.png"),
+        sha256=hashlib.sha256(content).hexdigest(),
+        width=240,
+        height=240,
+        source=CompanySeal.Source.GENERATED,
+    )
+
+
+class SealAuthorisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SealAuthorisation
+
+    company = factory.SubFactory(CompanyFactory)
+    authoriser = "王建国"
+    valid_from = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=1))
+    valid_until = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=365))
 
 
 class WorkPositionFactory(factory.django.DjangoModelFactory):

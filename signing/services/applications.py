@@ -47,6 +47,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contracts.models import Company, Contract, EnabledStatus, WorkPosition
+from contracts.services import company_ready_for_contracts
 from contracts.terms import WorkingHours, term_label, validate_terms
 from employees.models import Employee, VerifyStatus, WechatUser
 from shanqian.errors import InvalidInput, NotFound
@@ -446,7 +447,9 @@ def application_approve(
 ) -> SignApplication:
     """
     1 → 2 with the terms of the contract (SPEC §9, ``contracts.terms``). The contract must be an
-    enabled template of the application's company (checked on the locked row). Blank
+    enabled template of the application's company, and the company complete (particulars, a seal,
+    a seal authorisation in force: ``contracts.services.company_ready_for_contracts``), both checked
+    on the locked row. Blank
     ``term_type`` follows the template (0 years: open-ended), a blank fixed-term ``end_date`` is
     start + ``sign_year`` years − 1 day, blank ``working_hours`` 标准工时制, blank ``work_location``
     the company's 住所; the probation is checked against art. 19 for the term and against an earlier
@@ -471,6 +474,10 @@ def application_approve(
             errors["contract"] = ["合同模板不属于该申请的用人单位。"]
         elif contract_row["status"] != EnabledStatus.ENABLED:
             errors["contract"] = ["合同模板已停用。"]
+        # The employer must be able to sign: particulars, a seal and an authorisation in force (SPEC §9).
+        employer_refusal = company_ready_for_contracts(company_id=locked.company_id)
+        if employer_refusal:
+            errors["company"] = [employer_refusal]
         date_error = clean_entry_date(entry_date)
         if date_error:
             errors["entry_date"] = [date_error]

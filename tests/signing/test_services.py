@@ -484,24 +484,37 @@ def test_approve_refuses_a_second_probation_with_the_same_employer(app, world):
     assert "只能约定一次试用期" in caught.value.data["errors"]["probation_months"][0]
 
 
-def test_approve_without_a_company_address_asks_for_the_work_location(app, world):
-    type(world.company).objects.filter(pk=world.company.pk).update(company_address="")
-
-    with pytest.raises(InvalidInput) as caught:
-        services.application_approve(
-            application=app, staff=world.handler, contract=world.contract, entry_date=TODAY, salary="8000"
-        )
-    assert set(caught.value.data["errors"]) == {"work_location"}
-
+def test_approve_takes_a_work_location_other_than_the_company_address(app, world):
     approved = services.application_approve(
         application=app,
         staff=world.handler,
         contract=world.contract,
         entry_date=TODAY,
         salary="8000",
-        work_location="上海市浦东新区",
+        work_location="  上海市浦东新区  ",
     )
+
     assert approved.work_location == "上海市浦东新区"
+
+
+@pytest.mark.parametrize(
+    ("blank", "message"),
+    [
+        ({"credit_code": ""}, "缺少统一社会信用代码"),
+        ({"company_address": "", "legal_representative": ""}, "缺少住所、法定代表人或主要负责人"),
+    ],
+)
+def test_approve_refuses_a_company_without_its_particulars(app, world, blank, message):
+    type(world.company).objects.filter(pk=world.company.pk).update(**blank)
+
+    with pytest.raises(InvalidInput) as caught:
+        services.application_approve(
+            application=app, staff=world.handler, contract=world.contract, entry_date=TODAY, salary="8000"
+        )
+
+    assert message in caught.value.data["errors"]["company"][0]
+    app.refresh_from_db()
+    assert app.status == S.APPLIED
 
 
 def test_approve_with_an_open_ended_template(app, world):
