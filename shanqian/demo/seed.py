@@ -1,6 +1,7 @@
 """
 Demo data for ``manage.py seed_demo`` (SPEC §2): the ``demo`` platform, three employers
-with positions and a contract template each (a real multi-page PDF), two handlers in
+with their particulars, a generated round seal and a seal authorisation in force (SPEC §9),
+positions and a contract template each (a real multi-page PDF), two handlers in
 the 人事专员 group and the superuser ``admin``.
 
 ``demo_seed`` is idempotent: rows are found by their natural keys (platform code,
@@ -9,13 +10,20 @@ created, so a re-run adds nothing. Passwords are set when an account is created,
 on every run with ``reset_passwords=True``.
 """
 
+import datetime
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
-from contracts.models import Company, Contract, EnabledStatus, WorkPosition
-from contracts.services import contract_save_file
+from contracts.models import Company, CompanySeal, Contract, EnabledStatus, WorkPosition
+from contracts.services import (
+    company_seal_generate,
+    contract_save_file,
+    seal_authorisation_create,
+    seal_authorisation_in_force,
+)
 from shanqian.models import Platform
 from shanqian.roles import ensure_handler_group
 
@@ -92,6 +100,18 @@ def demo_seed(*, password: str, reset_passwords: bool = False) -> DemoSummary:
             Company.objects.filter(pk=company.pk).update(**missing)
             for name, value in missing.items():
                 setattr(company, name, value)
+        if not CompanySeal.objects.filter(company=company).exists():
+            company_seal_generate(company=company)
+            summary.add(f"电子印章 {company.company_name}")
+        if seal_authorisation_in_force(company_id=company.pk) is None:
+            now = timezone.now()
+            seal_authorisation_create(
+                company=company,
+                authoriser=company.legal_representative,
+                valid_from=now - datetime.timedelta(minutes=1),
+                valid_until=now + datetime.timedelta(days=3 * 365),
+            )
+            summary.add(f"印章授权 {company.company_name}")
         for position_sort, name in enumerate(spec["positions"], start=1):
             _, created = WorkPosition.objects.get_or_create(
                 company=company, name=name, defaults={"sort": position_sort}
