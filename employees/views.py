@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from shanqian.errors import ApiError, Code
 from shanqian.parsers import MultiPartParser
-from shanqian.throttling import CaptchaThrottle, LoginThrottle, UploadThrottle
+from shanqian.throttling import CaptchaThrottle, LoginThrottle, UploadThrottle, VerifyCodeThrottle
 
 from . import serializers as s
 from .authentication import TokenAuthentication
@@ -96,6 +96,7 @@ class VerifyCodeView(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    throttle_classes = [VerifyCodeThrottle]
 
     @extend_schema(
         operation_id="verifycode_create",
@@ -103,7 +104,8 @@ class VerifyCodeView(APIView):
         description=(
             "先校验图形验证码（错误、过期或缺少标识为 42200，验证码随即作废），"
             "再向手机号发送 6 位验证码（5 分钟有效）。"
-            "限制：同一手机号 60 秒 1 条、24 小时 10 条；同一 IP 每小时 20 条；"
+            "限制：同一 IP 每分钟请求不超过 THROTTLE_VERIFYCODE（默认 20 次）；"
+            "同一手机号 60 秒 1 条、24 小时 10 条；同一 IP 每小时 20 条；"
             "超限为 42900，data.retry_after 为需等待的秒数。"
             "purpose=sign 用于签署合同：须带 X-auth-token（否则 401/40100），手机号须为本人简历登记的手机号"
             "（否则 400/40000），且须有待签署的合同（否则 409/40900；未提交简历为 403/40300）。"

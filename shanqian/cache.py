@@ -17,12 +17,14 @@ can answer without the cache (reference reads: platform, dictionaries, tokens) c
 ``CacheUnavailable`` and read the database; callers that need it (limits, locks, the WeChat
 access token) let it through, so **no limit fails open**.
 
-``incr_window(key, ttl)`` is the one atomic counter primitive for rate limits: INCR and, on the
-first hit, EXPIRE in one round trip (a fixed window of ``ttl`` seconds); see ``shanqian.throttling``.
+``incr_window(key, ttl) -> (count, seconds left)`` is the one atomic counter primitive for rate
+limits: on the first hit the counter is created with its expiry, then INCR, in one round trip (a
+fixed window of ``ttl`` seconds); see ``shanqian.throttling``.
 """
 
 import functools
 import logging
+import math
 import pickle
 import threading
 import time
@@ -103,15 +105,16 @@ class ReusingRedisCacheClient(RedisCacheClient):
             client = self._clients[id(pool)] = self._client(connection_pool=pool)
         return client
 
-    def incr_window(self, key, ttl: int) -> int:
+    def incr_window(self, key, ttl: int) -> tuple[int, int]:
         client = self.get_client(key, write=True)
         # One MULTI/EXEC: create the counter with its expiry if it is new, then count. Any Redis
         # version (EXPIRE … NX needs 7), and no window is ever left without an expiry.
         pipe = client.pipeline(transaction=True)
         pipe.set(key, 0, ex=ttl, nx=True)
         pipe.incr(key)
-        _, count = pipe.execute()
-        return int(count)
+        pipe.ttl(key)
+        _, count, left = pipe.execute()
+        return int(count), max(1, int(left))
 
     def ping(self) -> bool:
         return bool(self.get_client(write=True).ping())
@@ -127,8 +130,8 @@ class RedisCache(DjangoRedisCache):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
 
-    def incr_window(self, key, ttl: int, version=None) -> int:
-        """Count one hit in ``key``'s window of ``ttl`` seconds (started by its first hit); atomic."""
+    def incr_window(self, key, ttl: int, version=None) -> tuple[int, int]:
+        """One hit in ``key``'s window of ``ttl`` seconds (started by its first hit): (hits, seconds left); atomic."""
         return self._cache.incr_window(self.make_and_validate_key(key, version=version), ttl)
 
     def ping(self) -> bool:
@@ -138,7 +141,7 @@ class RedisCache(DjangoRedisCache):
 class LocMemCache(DjangoLocMemCache):
     """The embedded default, with the same counter primitive (atomic within the one process it serves)."""
 
-    def incr_window(self, key, ttl: int, version=None) -> int:
+    def incr_window(self, key, ttl: int, version=None) -> tuple[int, int]:
         key = self.make_and_validate_key(key, version=version)
         with self._lock:
             if self._has_expired(key):
@@ -150,7 +153,8 @@ class LocMemCache(DjangoLocMemCache):
             else:
                 count = 1
                 self._set(key, pickle.dumps(count, self.pickle_protocol), ttl)
-        return count
+            left = self._expire_info[key] - time.time()
+        return count, max(1, math.ceil(left))
 
     def ping(self) -> bool:
         return True

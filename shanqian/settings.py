@@ -241,6 +241,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "login": env.str("THROTTLE_LOGIN", default="30/min"),
         "captcha": env.str("THROTTLE_CAPTCHA", default="30/min"),
+        # Requests to /api/verifycode per client IP, before the captcha and the SMS send limits.
+        "verifycode": env.str("THROTTLE_VERIFYCODE", default="20/min"),
         "upload": env.str("THROTTLE_UPLOAD", default="60/hour"),
         "sign": env.str("THROTTLE_SIGN", default="20/hour"),
     },

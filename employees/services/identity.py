@@ -141,7 +141,8 @@ def captcha_check(*, key: str | None, answer: str) -> None:
     Spend the captcha ``key``: it answers once, right or wrong, and only within
     CAPTCHA_TIMEOUT. Raises ``CaptchaInvalid`` (42200) for a wrong answer or a
     missing, malformed, unknown, expired or already used key. With DEBUG and
-    CAPTCHA_TEST_MODE the answer ``PASSED`` is accepted for any well-formed key.
+    CAPTCHA_TEST_MODE the answer ``PASSED`` replaces the answer check only: the
+    key must still be a live one, and it is spent like any other.
     """
     key = (key or "").strip().lower()
     if not CAPTCHA_KEY_RE.fullmatch(key):
@@ -152,10 +153,10 @@ def captcha_check(*, key: str | None, answer: str) -> None:
     store = CaptchaStore.objects.filter(hashkey=key, expiration__gt=now).first()
     # The delete decides who spent the key when two answers race for it.
     spent = store is not None and CaptchaStore.objects.filter(pk=store.pk).delete()[0] == 1
-    if settings.DEBUG and settings.CAPTCHA_TEST_MODE and answer == CAPTCHA_TEST_ANSWER:
-        return
     if not spent:
         raise CaptchaInvalid("图形验证码已过期，请重新获取")
+    if settings.DEBUG and settings.CAPTCHA_TEST_MODE and answer == CAPTCHA_TEST_ANSWER:
+        return
     if not hmac.compare_digest(store.response.encode(), answer.encode()):
         raise CaptchaInvalid("图形验证码错误，请重新获取")
 

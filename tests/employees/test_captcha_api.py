@@ -152,6 +152,20 @@ class TestCaptchaCheck:
 
         assert not CaptchaStore.objects.filter(hashkey=key).exists()
 
+    def test_test_mode_replaces_the_answer_check_only_a_key_still_answers_once(self, api, new_captcha, settings):
+        """Issue 15 (the seed's contract): a key spent by a wrong answer was accepted again with PASSED."""
+        settings.CAPTCHA_TEST_MODE = True
+        settings.DEBUG = True
+        key, _ = new_captcha()
+        assert_error(verify(api, captcha_code="wrong", captcha_key=key), 422, 42200)
+
+        assert_error(verify(api, captcha_code="PASSED", captcha_key=key), 422, 42200)
+        assert_error(verify(api, captcha_code="PASSED", captcha_key="0" * 40), 422, 42200)
+        fresh, _ = new_captcha()
+        assert_ok(verify(api, captcha_code="PASSED", captcha_key=fresh))
+        assert_error(verify(api, captcha_code="PASSED", captcha_key=fresh, phone="13900139000"), 422, 42200)
+        assert SmsCode.objects.count() == 1
+
     @pytest.mark.parametrize(("debug", "expected"), [("0", "False"), ("1", "True")])
     def test_settings_honour_captcha_test_mode_only_in_debug(self, debug, expected):
         env = {**os.environ, "DJANGO_DEBUG": debug, "CAPTCHA_TEST_MODE": "1"}

@@ -19,6 +19,7 @@ from employees.models import SmsCode, SmsPurpose
 from employees.otp import hash_code, sms_code_check
 from employees.services import identity as services
 from shanqian.errors import RateLimited
+from shanqian.throttling import VerifyCodeThrottle
 from tests.envelope import assert_error, assert_ok
 from tests.support.sms import sent_sms
 
@@ -221,6 +222,24 @@ class TestLimits:
         settings.SMS_IP_HOURLY_LIMIT = 1
         assert_ok(send(phone="13800000001"))
         assert_error(send(phone="13800000002", headers={"HTTP_X_FORWARDED_FOR": "10.9.8.7"}), 429, 42900)
+
+    def test_requests_are_throttled_per_client_ip_before_the_captcha(self, api, send, new_captcha, monkeypatch):
+        """Issue 15, finding 2: /api/verifycode had no per-IP request throttle in front of its SMS limits."""
+        monkeypatch.setattr(VerifyCodeThrottle, "THROTTLE_RATES", {"verifycode": "3/min"})
+        assert_ok(send(phone="13800000001"))
+        for _ in range(2):  # wrong answers count as requests too
+            assert_error(api.post("/api/verifycode", {"phone": PHONE, "captcha_code": "x"}), 422, 42200)
+        key, answer = new_captcha()
+
+        body = assert_error(
+            api.post("/api/verifycode", {"phone": "13800000002", "captcha_code": answer, "captcha_key": key}),
+            429,
+            42900,
+        )
+
+        assert 1 <= body["data"]["retry_after"] <= 60
+        assert CaptchaStore.objects.filter(hashkey=key).exists()  # refused before the captcha was spent
+        assert_ok(send(phone="13800000002", headers={"REMOTE_ADDR": "10.9.8.7"}))
 
     def test_a_send_in_flight_for_the_phone_is_refused_not_doubled(self, send, monkeypatch):
         monkeypatch.setattr(services, "_LOCK_WAIT", 0.1)

@@ -333,3 +333,62 @@ def test_media_on_s3_is_private_signed_and_accepted_by_the_other_instance(cluste
     ).json()
     assert refused["status"] == 40000
     assert "id_card_front" in refused["data"]["errors"]
+
+
+def test_every_throttle_holds_across_two_instances_under_parallel_requests(cluster):
+    """Issue 15, finding 2: N parallel requests spread over A and B pass exactly the limit of each throttle."""
+    import redis
+
+    from tests.support.parallel import fire
+
+    store = redis.Redis.from_url(cluster["env"]["REDIS_URL"])
+
+    def forget_counts():
+        for key in store.scan_iter(match="scaleout:*throttle:*"):
+            store.delete(key)
+
+    token = _login(cluster["a"], "throttled-signer")
+    signer = {**PLATFORM, "X-auth-token": token}
+    bases = (cluster["a"], cluster["b"])
+    cases = {
+        # scope: (limit, parallel requests, one request)
+        "login": (
+            30,
+            60,
+            lambda i: requests.post(
+                f"{bases[i % 2]}/api/weixin/login", data={"code": f"t{i}"}, headers=PLATFORM, timeout=60
+            ),
+        ),
+        "captcha": (30, 60, lambda i: requests.get(f"{bases[i % 2]}/api/captcha", headers=PLATFORM, timeout=60)),
+        "verifycode": (
+            20,
+            60,
+            lambda i: requests.post(
+                f"{bases[i % 2]}/api/verifycode",
+                data={"phone": "13700137099", "captcha_code": "x", "captcha_key": "0" * 40},
+                headers=PLATFORM,
+                timeout=60,
+            ),
+        ),
+        "sign": (
+            20,
+            60,
+            lambda i: requests.post(
+                f"{bases[i % 2]}/api/sign", data={"sms_code": "123456", "signature": "x"}, headers=signer, timeout=60
+            ),
+        ),
+    }
+    seen = {}
+    try:
+        for scope, (limit, n, call) in cases.items():
+            forget_counts()
+            answers = fire(n, call)
+            assert not [a for a in answers if isinstance(a, Exception)], scope
+            refused = [a for a in answers if a.status_code == 429]
+            assert all(a.json()["status"] == 42900 and a.json()["data"]["retry_after"] >= 1 for a in refused)
+            assert not [a for a in answers if a.status_code >= 500], scope
+            seen[scope] = f"{n - len(refused)}/{n} passed at {limit}"
+            assert n - len(refused) == limit, (scope, seen)
+    finally:
+        forget_counts()
+    print(f"\nthrottles across two instances: {seen}")
