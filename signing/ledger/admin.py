@@ -28,6 +28,7 @@ from django.utils.html import format_html
 
 from employees.masking import mask_id_number, mask_phone
 from employees.resume_display import NumberSearchMixin
+from shanqian.admin_reviews import ActionRefused, ReviewAction, ReviewActionsMixin
 from shanqian.admin_site import StartPanel
 from shanqian.admin_tools import ReadOnlyAdminMixin, masked, object_from, personal_columns, status_badge
 from shanqian.charts import Bar, bar_chart, funnel_chart
@@ -39,7 +40,10 @@ from shanqian.storage import signed_file_url
 
 from ..admin import HandlerFilter
 from ..models import SignStatus
+from ..services import applications as application_services
 from . import selectors
+from . import services as ledger_services
+from .admin_forms import EndForm, RenewForm
 from .export import CONTENT_TYPE, contracts_xlsx, export_filename
 from .models import ContractStatus, EmploymentContract, TermType
 
@@ -83,8 +87,64 @@ class EndingWithinFilter(admin.SimpleListFilter):
         return selectors.ending_within(queryset, days=int(value))
 
 
+# --- the moves: 续签 and 终止/解除, served by shanqian.admin_reviews.ReviewActionsMixin ----------------
+
+
+def _renew_kwargs(records) -> dict:
+    companies = {record.company_id: record.company for record in records}
+    if len(companies) > 1:
+        raise ActionRefused(
+            "所选合同属于多个用人单位，合同模板按用人单位区分：请先按用人单位筛选，再分别续签。未作任何修改。"
+        )
+    art14 = selectors.art14_reason(records[0]) if len(records) == 1 else ""
+    return {"company": next(iter(companies.values())), "records": list(records), "art14": art14}
+
+
+LEDGER_MOVES = {
+    "renew": ReviewAction(
+        name="renew",
+        label="续签",
+        form_class=RenewForm,
+        submit_label="确认续签（生成待签约的续签申请）",
+        perform=lambda record, *, staff, data, client: application_services.application_renew(
+            record=record,
+            staff=staff,
+            contract=data["contract"],
+            salary=data["salary"],
+            entry_date=data.get("entry_date"),
+            term_type=data.get("term_type"),
+            end_date=data.get("end_date"),
+            probation_months=data.get("probation_months"),
+            work_location=data.get("work_location"),
+            working_hours=data.get("working_hours"),
+            art14_acknowledged=data.get("art14_acknowledged", False),
+            client=client,
+        ),
+        permission="manage",
+        tone="done",
+        form_kwargs=_renew_kwargs,
+    ),
+    "end": ReviewAction(
+        name="end",
+        label="终止/解除",
+        form_class=EndForm,
+        submit_label="确认终止/解除并出具证明书",
+        perform=lambda record, *, staff, data, client: ledger_services.contract_end(
+            contract=record,
+            staff=staff,
+            ground=data["ground"],
+            ended_on=data.get("ended_on"),
+            note=data.get("note", ""),
+            client=client,
+        ),
+        permission="manage",
+        tone="refused",
+    ),
+}
+
+
 @admin.register(EmploymentContract)
-class EmploymentContractAdmin(NumberSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class EmploymentContractAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display_links = ("employee_name",)
     list_filter = ("status", "company", EndingWithinFilter, HandlerFilter, "term_type")
     list_select_related = ("employee", "company", "ad_user")
@@ -96,6 +156,10 @@ class EmploymentContractAdmin(NumberSearchMixin, ReadOnlyAdminMixin, admin.Model
     actions = ["export_selected"]
     number_search_phone = "employee__phone"
     number_search_id_number = "employee__id_number"
+    review_actions = LEDGER_MOVES
+    review_path = "manage"
+    review_columns = ("劳动者", "用人单位", "岗位", "合同期限", "状态")
+    review_select_related = ("employee", "company", "ad_user", "application")
     fieldsets = (
         ("劳动者", {"fields": ("employee_link", "employee_phone", "employee_id_number")}),
         (
@@ -133,6 +197,33 @@ class EmploymentContractAdmin(NumberSearchMixin, ReadOnlyAdminMixin, admin.Model
         "ended_by",
         "ended_at",
     )
+
+    # --- permissions: view, and the moves ("change" read as "may manage"); never edit by hand --------
+
+    def has_manage_permission(self, request, obj=None):
+        user = request.user
+        return user.has_perm("signing.change_employmentcontract") and (
+            obj is None or sees_everything(user) or obj.ad_user_id == user.pk
+        )
+
+    def review_name(self, contract):
+        return contract.employee.real_name
+
+    def review_blocked(self, contract, action):
+        if contract.status not in (ContractStatus.ACTIVE, ContractStatus.EXPIRED):
+            return f"该合同已「{contract.get_status_display()}」，不能{action.label}"
+        if action.name == "renew" and contract.end_date is None:
+            return "无固定期限劳动合同无需续签"
+        return ""
+
+    def review_row(self, request, contract):
+        return (
+            contract.employee.real_name,
+            contract.company,
+            contract.work_pos,
+            term_text(contract),
+            contract.get_status_display(),
+        )
 
     # --- querysets -----------------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 from shanqian.roles import sees_everything
 
 from ..models import SignApplication, SignStatus
-from .models import ContractStatus, EmploymentContract
+from .models import ContractStatus, EmploymentContract, TermType
 
 if TYPE_CHECKING:
     from employees.models import WechatUser
@@ -242,3 +242,37 @@ def retention_report(*, staff: AdminUser, today: datetime.date | None = None) ->
         if later:
             by_year[row["until_year"]] = by_year.get(row["until_year"], 0) + later
     return {"years": years, "in_force": in_force, "deletable_now": deletable_now, "by_year": sorted(by_year.items())}
+
+
+# --- art. 14 ------------------------------------------------------------------------------------------
+
+ART14_SERVICE_YEARS = 10
+
+
+def art14_reason(contract: EmploymentContract, *, new_start: datetime.date | None = None) -> str:
+    """
+    Why art. 14 applies to renewing ``contract`` — the worker has had two consecutive fixed-term
+    contracts with this employer, or ten years' continuous service — or "" when it does not. The
+    chain is the record and the ones it renews (``previous``), as the ledger knows them. One query.
+    """
+    rows = {
+        row["pk"]: row
+        for row in EmploymentContract.objects.filter(
+            employee_id=contract.employee_id, company_id=contract.company_id
+        ).values("pk", "previous_id", "term_type", "start_date")
+    }
+    chain, pk = [], contract.pk
+    while pk in rows and len(chain) < len(rows):
+        chain.append(rows[pk])
+        pk = rows[pk]["previous_id"]
+    fixed = 0
+    for row in chain:
+        if row["term_type"] != TermType.FIXED:
+            break
+        fixed += 1
+    if fixed >= 2:
+        return f"劳动者已与本单位连续订立 {fixed} 次固定期限劳动合同"
+    first = min((row["start_date"] for row in chain), default=None)
+    if first is not None and add_years(first, ART14_SERVICE_YEARS) <= (new_start or timezone.localdate()):
+        return f"劳动者自 {first:%Y-%m-%d} 起在本单位连续工作已满十年"
+    return ""

@@ -11,25 +11,43 @@ the outbox, ``signing.notifications.services``) are written in the same transact
   ``ContractReminder`` row, unique), in batches of locked rows so two runs at once never send one
   twice, and never more than a batch in memory.
 * ``ledger_daily(today=…)`` — both, in that order (the Celery beat task).
+* ``contract_end(contract=…, staff=…, ground=…, ended_on=…, note=…)`` — 终止/解除 with the proof of
+  ending (art. 50). Renewal is the state machine's ``application_renew`` (a new application).
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import logging
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from contracts.terms import default_term_type, term_end
-from shanqian.errors import Conflict
+from shanqian.errors import Conflict, InvalidInput, NotFound
+from shanqian.text import FORBIDDEN_CHARS
 
-from ..models import SignApplication, SignedDocument
+from ..errors import NotYourApplication, TransitionNotAllowed
+from ..models import SignApplication, SignedDocument, SignStatus
 from ..notifications import services as notify
-from .models import ContractReminder, ContractStatus, EmploymentContract, TermType
+from . import proof
+from .models import (
+    OPEN_CONTRACT_STATUSES,
+    TERMINATING_GROUNDS,
+    ContractReminder,
+    ContractStatus,
+    EmploymentContract,
+    EndGround,
+    TermType,
+)
+from .proof import ProofFacts
 
 logger = logging.getLogger("shanqian.signing.ledger")
 
@@ -183,3 +201,162 @@ def ledger_daily(*, today: datetime.date | None = None) -> dict:
     today = today or timezone.localdate()
     expired = contracts_expire(today=today)
     return {"expired": expired, **reminders_send(today=today)}
+
+
+# --- ending (终止/解除, SPEC §12) ------------------------------------------------------------------
+
+NOTE_MAX_LENGTH = 512
+PROOF_FOLDER = "ledger/proofs"
+
+
+def _clean_note(note) -> str:
+    if note is None:
+        return ""
+    if not isinstance(note, str):
+        raise InvalidInput(errors={"note": ["说明应为文本。"]})
+    note = note.strip()
+    if len(note) > NOTE_MAX_LENGTH:
+        raise InvalidInput(errors={"note": [f"说明不能超过 {NOTE_MAX_LENGTH} 个字符。"]})
+    if FORBIDDEN_CHARS.search(note):
+        raise InvalidInput(errors={"note": ["说明包含无效字符。"]})
+    return note
+
+
+def _term_label(record: EmploymentContract) -> str:
+    if record.term_type == TermType.FIXED and record.end_date:
+        return f"{record.start_date:%Y年%m月%d日}至{record.end_date:%Y年%m月%d日}（固定期限）"
+    return f"自{record.start_date:%Y年%m月%d日}起（{record.get_term_type_display()}）"
+
+
+def _service_start(record: EmploymentContract) -> datetime.date:
+    """The first day of the chain of renewals this record ends (years of service count from there)."""
+    start, previous_id, seen = record.start_date, record.previous_id, 0
+    while previous_id and seen < 100:
+        row = EmploymentContract.objects.filter(pk=previous_id).values("start_date", "previous_id").first()
+        if row is None:
+            break
+        start, previous_id, seen = row["start_date"], row["previous_id"], seen + 1
+    return start
+
+
+def _seal_png(company) -> bytes | None:
+    """The company's seal image when it has one (contracts' company seals), else None."""
+    for attribute in ("seal", "seal_image"):
+        holder = getattr(company, attribute, None)
+        image = getattr(holder, "image", holder)
+        name = getattr(image, "name", "")
+        if name:
+            try:
+                with default_storage.open(name, "rb") as handle:
+                    return handle.read()
+            except OSError:
+                return None
+    return None
+
+
+def contract_end(
+    *,
+    contract: EmploymentContract,
+    staff,
+    ground: str,
+    ended_on: datetime.date | None = None,
+    note: str = "",
+    client=None,
+) -> EmploymentContract:
+    """
+    终止/解除 a record in force (or expired): the end date and the legal ground, a note; the proof of
+    ending (art. 50) generated, signed by the employer and stored; the record 已终止 (expiry, other)
+    or 已解除 (an article's ground); the worker told and ``contract.ended`` emitted (outbox, same
+    transaction). Refused, with nothing changed: a record already ended or renewed
+    (``ContractClosed``, 409), a pending renewal, an end date before the start or after the term,
+    期满终止 on a day other than the term's end.
+    """
+    note = _clean_note(note)
+    if ground not in EndGround.values:
+        raise InvalidInput(errors={"ground": ["请选择终止/解除事由。"]})
+    stored = ""
+    try:
+        with transaction.atomic():
+            locked = EmploymentContract.objects.select_for_update().filter(pk=getattr(contract, "pk", None)).first()
+            if locked is None:
+                raise NotFound("劳动合同不存在")
+            if not (staff.is_active and staff.is_staff and (staff.is_superuser or locked.ad_user_id == staff.pk)):
+                raise NotYourApplication("该合同不由您处理，无权操作")
+            if locked.status not in OPEN_CONTRACT_STATUSES:
+                raise ContractClosed(f"该合同已「{locked.get_status_display()}」，不能再次办理终止/解除")
+            pending = (
+                locked.renewal_application_id
+                and SignApplication.objects.filter(
+                    pk=locked.renewal_application_id, status__in=(SignStatus.APPLIED, SignStatus.AWAITING_SIGNATURE)
+                ).exists()
+            )
+            if pending:
+                raise TransitionNotAllowed("该合同有待签约的续签申请，请先取消续签申请再办理终止/解除")
+            day = ended_on or (locked.end_date if ground == EndGround.EXPIRY else None)
+            errors: dict[str, list[str]] = {}
+            if not isinstance(day, datetime.date) or isinstance(day, datetime.datetime):
+                errors["ended_on"] = ["请填写终止/解除日期。"]
+            elif day < locked.start_date:
+                errors["ended_on"] = [f"终止/解除日期不能早于合同起始日期（{locked.start_date:%Y-%m-%d}）。"]
+            elif locked.end_date and day > locked.end_date:
+                errors["ended_on"] = [f"终止/解除日期不能晚于合同终止日期（{locked.end_date:%Y-%m-%d}）。"]
+            elif ground == EndGround.EXPIRY and (locked.term_type != TermType.FIXED or day != locked.end_date):
+                errors["ground"] = [
+                    "只有固定期限合同可以期满终止，终止日期应为合同终止日期"
+                    + (f"（{locked.end_date:%Y-%m-%d}）。" if locked.end_date else "。")
+                ]
+            if errors:
+                raise InvalidInput(errors=errors)
+
+            record = EmploymentContract.objects.select_related("employee", "company").get(pk=locked.pk)
+            dissolved = ground not in TERMINATING_GROUNDS
+            facts = ProofFacts(
+                contract_id=record.pk,
+                application_id=record.application_id,
+                real_name=record.employee.real_name,
+                id_number=record.employee.id_number,
+                company_name=record.company.company_name,
+                credit_code=getattr(record.company, "credit_code", "") or "",
+                work_pos=record.work_pos,
+                term=_term_label(record),
+                service_start=_service_start(record),
+                ended_on=day,
+                dissolved=dissolved,
+                ground=EndGround(ground).label,
+                issued_on=timezone.localdate(),
+            )
+            pdf = proof.render_and_sign(facts=facts, company=record.company, seal_png=_seal_png(record.company))
+            stored = default_storage.save(f"{PROOF_FOLDER}/{uuid.uuid4().hex}.pdf", ContentFile(pdf))
+            locked.status = ContractStatus.DISSOLVED if dissolved else ContractStatus.TERMINATED
+            locked.ended_on = day
+            locked.end_ground = ground
+            locked.end_note = note
+            locked.ended_at = timezone.now()
+            locked.ended_by = staff
+            locked.proof_file = stored
+            locked.proof_sha256 = hashlib.sha256(pdf).hexdigest()
+            locked.save(
+                update_fields=[
+                    "status",
+                    "ended_on",
+                    "end_ground",
+                    "end_note",
+                    "ended_at",
+                    "ended_by",
+                    "proof_file",
+                    "proof_sha256",
+                    "updated_at",
+                ]
+            )
+            notify.contract_ended(
+                application=SignApplication(pk=locked.application_id),
+                ended_on=day,
+                ground=EndGround(ground).label,
+                contract_id=locked.pk,
+            )
+    except Exception:
+        if stored:
+            default_storage.delete(stored)
+        raise
+    logger.info("ledger: contract %s ended (%s)", locked.pk, ground)
+    return locked

@@ -288,3 +288,66 @@ def _unique(certs):
             seen.add(key)
             out.append(cert)
     return out
+
+
+def seal_employer_pades(
+    pdf: bytes,
+    *,
+    employer: SigningCredential,
+    signing_time: datetime.datetime,
+    timestamper,
+    material: ValidationMaterial,
+    reason: str,
+    location: str = "",
+) -> SealOutcome:
+    """
+    A document only the employer signs (the proof of ending, 劳动合同法 art. 50): its certification
+    signature with the company credential and an RFC 3161 signature timestamp, then the DSS and a
+    document timestamp — PAdES B-LTA like a contract, verified the same way (``verify_document``).
+    """
+    signing_time = signing_time.replace(microsecond=0)
+    external = timestamper is not None and not getattr(timestamper, "local", False)
+    reserve = RESERVE_EXTERNAL if external else RESERVE_LOCAL
+    recorder = _Recorder(timestamper) if timestamper is not None else None
+    try:
+        signed = asyncio.run(
+            _sign(
+                pdf,
+                credential=employer,
+                field_name=EMPLOYER_FIELD,
+                certify=True,
+                reason=reason,
+                location=location,
+                signing_time=signing_time,
+                timestamper=recorder,
+                reserve=reserve,
+            )
+        )
+        tokens = recorder.tokens if recorder is not None else []
+        records = [_token_record(EMPLOYER_FIELD, token) for token in tokens[:1]]
+        tsa_certs = [c for token in tokens for c in _tsa_certificates(token)]
+        crls = [asn1_crl.CertificateList.load(der) for der in material.crls]
+        certs = _unique([employer.held.asn1, *tsa_certs, *material.intermediates, *material.trust_roots])
+        writer = IncrementalPdfFileWriter(io.BytesIO(signed))
+        DocumentSecurityStore.supply_dss_in_writer(writer, None, certs=certs, crls=crls, ocsps=[])
+        if timestamper is None:
+            output = io.BytesIO()
+            writer.write(output)
+            final, level = output.getvalue(), "B-B"
+        else:
+            final = (
+                signers.PdfTimeStamper(recorder, field_name=TIMESTAMP_FIELD)
+                .timestamp_pdf(writer, "sha256", bytes_reserved=reserve)
+                .getvalue()
+            )
+            records.append(_token_record(TIMESTAMP_FIELD, recorder.tokens[-1]))
+            level = "B-LTA"
+    except TimestampRequestError as exc:
+        logger.warning("signing: the time-stamping authority failed (%s)", exc.__class__.__name__)
+        raise TimestampUnavailable("可信时间戳服务暂时不可用，请稍后重试") from exc
+    except SigningError as exc:
+        if isinstance(exc.__cause__, TimestampRequestError | OSError):
+            raise TimestampUnavailable("可信时间戳服务暂时不可用，请稍后重试") from exc
+        logger.warning("signing: pyHanko refused the document (%s)", exc)
+        raise SealingFailed("文件无法签署，请联系管理员") from exc
+    return SealOutcome(pdf=final, sha256=hashlib.sha256(final).hexdigest(), timestamps=records, level=level)

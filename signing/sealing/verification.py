@@ -63,6 +63,9 @@ logger = logging.getLogger(__name__)
 
 META_APPLICATION_ID = "/ShanqianApplicationId"
 META_CONTRACT_SHA256 = "/ShanqianContractSHA256"
+# The proof of ending (signing.ledger.proof) is signed by the employer alone and names itself.
+META_DOCUMENT_KIND = "/ShanqianDocumentKind"
+PROOF_KIND = "proof"
 EVENT_APPLICATION_LABEL = re.compile(r"闪签云签约申请 (\d{1,18})$")
 
 ROLE_LABELS = {"worker": "劳动者签名", "employer": "用人单位盖章", "document_timestamp": "文档时间戳", "": "其他签名"}
@@ -128,6 +131,7 @@ class VerificationReport:
     message: str
     signatures: list[SignatureReport] = field(default_factory=list)
     application_id: int | None = None
+    document_kind: str = "contract"  # or "proof": a proof of ending, signed by the employer alone
     contract_sha256: str = ""
     revisions: int = 0
     problems: list[str] = field(default_factory=list)
@@ -435,19 +439,32 @@ def verify_document(pdf: bytes) -> VerificationReport:
                 f"与劳动者事件证书中的申请编号（{certified}）不一致。"
             )
             application_id = certified
+    # A document only the employer signs (the proof of ending, art. 50) says so in its signed revision.
+    document_kind = ""
+    employer_sig = next((s for s, r in zip(signatures, reports, strict=True) if r.role == "employer"), None)
+    if worker_sig is None and employer_sig is not None:
+        signed = reader.get_historical_resolver(employer_sig.signed_revision)
+        if _info_value(signed, META_DOCUMENT_KIND) == PROOF_KIND:
+            document_kind = PROOF_KIND
+            application_id = _application_id(_info_value(signed, META_APPLICATION_ID))
     is_ours = (
-        worker_sig is not None
+        (worker_sig is not None or document_kind == PROOF_KIND)
         and employer is not None
         and all(fingerprints.get(r.field) in known for r in reports if r.role in ("worker", "employer"))
     )
-    if worker_sig is None:
+    if worker_sig is None and document_kind != PROOF_KIND:
         problems.append("文件中没有劳动者的事件证书签名。")
     elif employer is None:
         problems.append("文件中没有用人单位的签名。")
     intact = all(r.intact for r in reports) and tail_ok
     failed = [r for r in reports if not r.ok]
     label = f"申请编号 {application_id}" if application_id is not None else "未记录申请编号"
-    if is_ours and intact and not failed and not problems:
+    if document_kind == PROOF_KIND and is_ours and intact and not failed and not problems:
+        message = (
+            f"验证通过：该文件是闪签云出具的解除（终止）劳动合同证明书（{label}），用人单位的签名有效"
+            f"（PAdES {_doc_level(reports)}），签署后未被改动。"
+        )
+    elif is_ours and intact and not failed and not problems:
         message = (
             f"验证通过：该文件由闪签云签署（{label}），劳动者与用人单位的签名均有效（PAdES {_doc_level(reports)}），"
             "签署后未被改动。"
@@ -466,6 +483,7 @@ def verify_document(pdf: bytes) -> VerificationReport:
         message=message,
         signatures=reports,
         application_id=application_id,
+        document_kind=document_kind or "contract",
         contract_sha256=contract_sha256,
         revisions=revisions,
         problems=problems,

@@ -8,6 +8,7 @@ Moves (``MOVES``, the one table)::
     cancel        1, 2       → 5 已取消   the employee or staff
     sign          2 待签约   → 3 已签约   the employee (sealed document made inside the lock)
     sign_offline  2 待签约   → 3 已签约   staff (note required)
+    renew         ∅          → 2 待签约   staff, from a ledger record (new terms; application_renew)
     3, 4, 5 are final.
 
 Every move goes through ``_transition``: inside ``transaction.atomic`` it re-reads
@@ -48,14 +49,16 @@ from django.utils import timezone
 
 from contracts.models import Company, Contract, EnabledStatus, WorkPosition
 from contracts.services import company_ready_for_contracts
-from contracts.terms import WorkingHours, term_label, validate_terms
+from contracts.terms import TermType, WorkingHours, term_label, validate_terms
 from employees.models import Employee, VerifyStatus, WechatUser
 from shanqian.errors import InvalidInput, NotFound
 from shanqian.roles import handlers_queryset
 from shanqian.text import FORBIDDEN_CHARS
 
 from ..errors import NotYourApplication, RealnameRequired, TransitionNotAllowed
+from ..ledger import selectors as ledger_selectors
 from ..ledger import services as ledger
+from ..ledger.models import OPEN_CONTRACT_STATUSES, EmploymentContract
 from ..models import SignApplication, SignEvent, SignStatus
 from ..signals import application_status_changed
 
@@ -88,6 +91,8 @@ MOVES: dict[str, Move] = {
     ),
     "sign": Move("签约", frozenset({SignStatus.AWAITING_SIGNATURE}), SignStatus.SIGNED, frozenset({USER})),
     "sign_offline": Move("线下签约", frozenset({SignStatus.AWAITING_SIGNATURE}), SignStatus.SIGNED, frozenset({STAFF})),
+    # A renewal (续签) opens a new application straight in 2, from a ledger record (SPEC §12).
+    "renew": Move("续签", frozenset(), SignStatus.AWAITING_SIGNATURE, frozenset({STAFF})),
 }
 
 # The same table seen as "from → allowed targets"; 3, 4 and 5 lead nowhere.
@@ -648,3 +653,145 @@ def application_record_event(
         note=note,
         document_sha256=document_sha256,
     )
+
+
+# --- renewal (续签, SPEC §12) ---------------------------------------------------------------------
+
+
+RENEWAL_MAX_FUTURE_DAYS = 365
+
+
+def application_renew(
+    *,
+    record: EmploymentContract,
+    staff: AdminUser,
+    contract: Contract,
+    salary: Decimal | str | int,
+    entry_date: datetime.date | None = None,
+    term_type: str | None = None,
+    end_date: datetime.date | None = None,
+    probation_months: int | str | None = 0,
+    work_location: str | None = "",
+    working_hours: str | None = None,
+    art14_acknowledged: bool = False,
+    client: ClientContext | None = None,
+) -> SignApplication:
+    """
+    ∅ → 2 (``renew``): a new application for the worker of ``record`` (a ledger record in force or
+    expired), straight in 2 待签约 with the new terms, to be signed like any other; signing it marks
+    ``record`` 已续签 and opens the new record (``ledger.contract_open``).
+
+    The new term starts after the current one (blank: the day after its end) — two terms never
+    overlap; the terms follow 审核通过's rules (``contracts.terms.validate_terms``; a probation only
+    if this employer never agreed one with the worker, art. 19). When art. 14 applies (two
+    consecutive fixed terms, or ten years' service) a fixed term needs ``art14_acknowledged``: the
+    worker asked for a fixed term themselves. One pending renewal per record; the worker has no
+    other open application. Everything is checked on locked rows and reported at once.
+    """
+    salary_value, salary_error = clean_salary(salary)
+    today = timezone.localdate()
+    with transaction.atomic():
+        locked = EmploymentContract.objects.select_for_update().filter(pk=getattr(record, "pk", None)).first()
+        if locked is None:
+            raise NotFound("劳动合同不存在")
+        if not (staff.is_active and staff.is_staff and (staff.is_superuser or locked.ad_user_id == staff.pk)):
+            raise NotYourApplication("该合同不由您处理，无权操作")
+        if locked.status not in OPEN_CONTRACT_STATUSES:
+            raise ledger.ContractClosed(f"该合同当前为「{locked.get_status_display()}」，不能续签")
+        if locked.end_date is None:
+            raise TransitionNotAllowed("无固定期限劳动合同没有到期日，无需续签")
+        Employee.objects.select_for_update().filter(pk=locked.employee_id).values_list("pk", flat=True).first()
+        open_row = (
+            SignApplication.objects.filter(em_id=locked.employee_id, status__in=OPEN_STATUSES)
+            .values("pk", "status")
+            .first()
+        )
+        if open_row is not None:
+            what = "续签申请" if open_row["pk"] == locked.renewal_application_id else "签约申请"
+            raise TransitionNotAllowed(
+                f"该劳动者已有「{SignStatus(open_row['status']).label}」的{what}（#{open_row['pk']}），请先处理"
+            )
+
+        errors: dict[str, list[str]] = {}
+        start = entry_date or locked.end_date + datetime.timedelta(days=1)
+        if not isinstance(start, datetime.date) or isinstance(start, datetime.datetime):
+            errors["entry_date"] = ["请填写有效的续签起始日期。"]
+        elif start <= locked.end_date:
+            errors["entry_date"] = [
+                f"续签合同的起始日期不能早于或等于当前合同的终止日期（{locked.end_date:%Y-%m-%d}）：两份合同的期限不能重叠。"
+            ]
+        elif start > today + datetime.timedelta(days=RENEWAL_MAX_FUTURE_DAYS):
+            errors["entry_date"] = ["续签起始日期不能晚于一年以后。"]
+        contract_row = (
+            Contract.objects.filter(pk=getattr(contract, "pk", None))
+            .values("company_id", "status", "sign_year")
+            .first()
+            if contract is not None
+            else None
+        )
+        if contract_row is None:
+            errors["contract"] = ["请选择合同模板。"]
+        elif contract_row["company_id"] != locked.company_id:
+            errors["contract"] = ["合同模板不属于该合同的用人单位。"]
+        elif contract_row["status"] != EnabledStatus.ENABLED:
+            errors["contract"] = ["合同模板已停用。"]
+        employer_refusal = company_ready_for_contracts(company_id=locked.company_id)
+        if employer_refusal:
+            errors["company"] = [employer_refusal]
+        if salary_error:
+            errors["salary"] = [salary_error]
+        terms = None
+        if "entry_date" not in errors:
+            terms, term_errors = validate_terms(
+                entry_date=start,
+                sign_year=contract_row["sign_year"] if contract_row else 0,
+                term_type=term_type,
+                end_date=end_date,
+                probation_months=probation_months,
+                working_hours=working_hours,
+                work_location=work_location,
+                default_work_location=locked.work_location or _company_address(locked.company_id),
+                probation_used_before=_probation_used_before(
+                    SignApplication(em_id=locked.employee_id, company_id=locked.company_id)
+                ),
+            )
+            errors.update(term_errors)
+        art14 = ledger_selectors.art14_reason(locked, new_start=start if "entry_date" not in errors else None)
+        if art14 and terms is not None and terms.term_type != TermType.OPEN_ENDED and not art14_acknowledged:
+            errors["art14_acknowledged"] = [
+                f"{art14}：劳动者提出或者同意续订劳动合同的，除劳动者提出订立固定期限劳动合同外，应当订立无固定期限"
+                "劳动合同（劳动合同法第十四条）。请改为无固定期限，或确认是劳动者本人提出订立固定期限劳动合同。"
+            ]
+        if errors:
+            raise InvalidInput(errors=errors)
+
+        application = SignApplication.objects.create(
+            em_id=locked.employee_id,
+            ad_user_id=locked.ad_user_id,
+            company_id=locked.company_id,
+            work_pos=locked.work_pos,
+            contract=contract,
+            salary=salary_value,
+            status=SignStatus.AWAITING_SIGNATURE,
+            **terms.as_fields(),
+        )
+        note = f"续签劳动合同 #{locked.pk}；{_terms_note(contract, terms, salary_value)}"
+        if art14:
+            note += (
+                f"；{art14}，劳动者本人提出订立固定期限劳动合同"
+                if terms.term_type != TermType.OPEN_ENDED
+                else f"；{art14}"
+            )
+        _write_event(
+            application,
+            kind=SignEvent.Kind.TRANSITION,
+            from_status=None,
+            to_status=SignStatus.AWAITING_SIGNATURE,
+            actor_staff=staff,
+            client=client,
+            note=note,
+        )
+        locked.renewal_application = application
+        locked.save(update_fields=["renewal_application", "updated_at"])
+        _on_commit_status_changed(application.pk, None, SignStatus.AWAITING_SIGNATURE)
+    return application
