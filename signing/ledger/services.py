@@ -240,18 +240,15 @@ def _service_start(record: EmploymentContract) -> datetime.date:
 
 
 def _seal_png(company) -> bytes | None:
-    """The company's seal image when it has one (contracts' company seals), else None."""
-    for attribute in ("seal", "seal_image"):
-        holder = getattr(company, attribute, None)
-        image = getattr(holder, "image", holder)
-        name = getattr(image, "name", "")
-        if name:
-            try:
-                with default_storage.open(name, "rb") as handle:
-                    return handle.read()
-            except OSError:
-                return None
-    return None
+    """The company's seal image (``contracts.CompanySeal``), or None when it has none or the file is gone."""
+    seal = getattr(company, "seal", None)  # the reverse one-to-one raises an AttributeError when missing
+    if seal is None or not seal.image:
+        return None
+    try:
+        with default_storage.open(seal.image.name, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
 
 
 def contract_end(
@@ -308,7 +305,7 @@ def contract_end(
             if errors:
                 raise InvalidInput(errors=errors)
 
-            record = EmploymentContract.objects.select_related("employee", "company").get(pk=locked.pk)
+            record = EmploymentContract.objects.select_related("employee", "company__seal").get(pk=locked.pk)
             dissolved = ground not in TERMINATING_GROUNDS
             facts = ProofFacts(
                 contract_id=record.pk,

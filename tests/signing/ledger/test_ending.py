@@ -63,6 +63,8 @@ def test_dissolving_by_agreement_issues_a_signed_proof_and_tells_the_worker(reco
     for expected in ("解除（终止）劳动合同证明书", "张三", record.employee.id_number, "协商一致解除", "1 年 1 个月"):
         assert expected in text.replace("\n", ""), expected
 
+    assert b"/Image" in pdf  # the company seal is drawn on it
+
     report = verify_document(pdf)
     assert report.ok, report.message
     assert report.document_kind == "proof" and report.application_id == record.application_id
