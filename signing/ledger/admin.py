@@ -512,8 +512,8 @@ def ledger_board(request, site) -> StartPanel | None:
         context["ending_chart"] = bar_chart(
             [Bar(f"{days} 天内", row_count, row_url, tone="waiting") for days, row_count, row_url in _rows(context)],
             title="即将到期的劳动合同",
-            width=300,
-            height=120,
+            width=620,
+            height=140,
             label_every=1,
             css_class="sq-ending",
         )

@@ -71,7 +71,8 @@ def test_every_single_character_change_is_rejected(parts, position, replacement)
 
 @pytest.mark.django_db
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(moves=st.lists(st.sampled_from(sorted(MOVES)), max_size=6))
+# Moves of an existing application (``renew`` opens one from a ledger record instead).
+@given(moves=st.lists(st.sampled_from(sorted(name for name, move in MOVES.items() if move.sources)), max_size=6))
 def test_no_sequence_of_moves_leaves_the_table(world, moves):
     employee = EmployeeFactory(user=WechatUserFactory(verify_status=2))
     application = SignApplicationFactory(em=employee, company=world.company, ad_user=world.handler, work_pos="前台")
