@@ -34,7 +34,8 @@ MARK_START, MARK_END = "<!-- ledger -->", "<!-- /ledger -->"
 
 CONTRACTS_SQL = """
 UPDATE sign_apply SET status = 3, entry_date = DATE '2023-06-01' + ((id * 7919) %% 1277)::int,
-       contract_id = (SELECT id FROM contracts_contract c WHERE c.company_id = sign_apply.company_id ORDER BY id LIMIT 1);
+       contract_id = (SELECT id FROM contracts_contract c
+                      WHERE c.company_id = sign_apply.company_id ORDER BY id LIMIT 1);
 INSERT INTO employment_contract
     (application_id, employee_id, company_id, ad_user_id, work_pos, work_location, working_hours, salary,
      term_type, start_date, end_date, probation_months, probation_end, status, ended_on, end_ground, end_note,
