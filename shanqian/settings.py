@@ -327,8 +327,8 @@ REALNAME_PROVIDER_TIMEOUT = (
     env.float("REALNAME_PROVIDER_CONNECT_TIMEOUT", default=3.0),
     env.float("REALNAME_PROVIDER_READ_TIMEOUT", default=10.0),
 )
+# The first generation's single platform certificate: files sealed with it still verify (verification only).
 SIGNING_CERT_PATH = env.str("SIGNING_CERT_PATH", default=str(VAR_DIR / "signing" / "cert.pem"))
-SIGNING_KEY_PATH = env.str("SIGNING_KEY_PATH", default=str(VAR_DIR / "signing" / "key.pem"))
 SIGNING_KEY_PASSPHRASE = env.str("SIGNING_KEY_PASSPHRASE", default="")
 PDF_CJK_FONT = env.str("PDF_CJK_FONT", default="")
 

@@ -13,7 +13,6 @@ Fixtures shared by the whole suite (builders live in ``tests/factories.py``).
 
 import pytest
 from captcha.models import CaptchaStore
-from django.test import override_settings
 from rest_framework.test import APIClient
 
 from employees.tokens import issue_token
@@ -56,24 +55,39 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(scope="session")
 def signing_cert_paths(tmp_path_factory):
-    """A self-signed sealing certificate (RSA 2048) shared by the session: (cert_path, key_path)."""
-    from signing.sealing import make_signing_cert
+    """A first-generation platform certificate (RSA 2048) shared by the session: (cert_path, key_path)."""
+    from tests.signing.legacy_seal import make_legacy_cert
 
     folder = tmp_path_factory.mktemp("signing-cert")
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    with override_settings(SIGNING_CERT_PATH=str(cert_path), SIGNING_KEY_PATH=str(key_path), SIGNING_KEY_PASSPHRASE=""):
-        make_signing_cert()
+    make_legacy_cert(cert_path, key_path)
     return cert_path, key_path
 
 
 @pytest.fixture(autouse=True)
 def signing_cert(settings, signing_cert_paths):
-    """Every test seals with the session certificate, never with a file under var/."""
+    """Legacy seals (``tests.signing.legacy_seal``) are made and verified with the session certificate."""
     cert_path, key_path = signing_cert_paths
     settings.SIGNING_CERT_PATH = str(cert_path)
     settings.SIGNING_KEY_PATH = str(key_path)
-    settings.SIGNING_KEY_PASSPHRASE = ""
     return cert_path, key_path
+
+
+PKI_TEST_PASSPHRASE = "test-pki-passphrase-0123456789abcdef"
+
+
+@pytest.fixture(autouse=True)
+def pki_settings(settings):
+    """The PKI of SPEC §10 as every test signs with it: a passphrase, the development TSA, a base URL."""
+    from signing.pki import keystore
+
+    settings.SIGNING_KEY_PASSPHRASE = PKI_TEST_PASSPHRASE
+    settings.SIGNING_TSA_URL = "development"
+    settings.SIGNING_PKI_BASE_URL = "http://pki.test"
+    settings.SIGNING_CA_BACKEND = "local"
+    keystore.forget_keys()
+    yield settings
+    keystore.forget_keys()
 
 
 @pytest.fixture

@@ -39,6 +39,7 @@ from employees.models import (
     ConsentScope,
     Employee,
     EmployeeEducation,
+    RealnameVerification,
     SmsCode,
     SmsPurpose,
     Upload,
@@ -553,9 +554,37 @@ def logged_in_client(user, platform_code: str = "demo", **headers) -> APIClient:
     return client
 
 
+def signing_ready(company):
+    """The PKI initialised (idempotent) and a company certificate for ``company``: what signing needs."""
+    from signing.pki.hierarchy import pki_init
+    from signing.pki.models import CertificateKind, PkiCertificate
+
+    if not PkiCertificate.objects.filter(kind=CertificateKind.ISSUING, revoked_at__isnull=True).exists():
+        pki_init(dev_tsa=True)
+    if not PkiCertificate.objects.filter(
+        kind=CertificateKind.COMPANY, company=company, revoked_at__isnull=True
+    ).exists():
+        from signing.pki.company import company_certificate_issue
+
+        company_certificate_issue(company=company, credit_code="91330100MA27XYZ12B")
+    return company
+
+
 def make_signer(world, *, status: int = 2, verify_status: int = VerifyStatus.VERIFIED, phone: str = "13912345678"):
+    signing_ready(world.company)
     user = WechatUserFactory(verify_status=verify_status)
     employee = EmployeeFactory(user=user, real_name="李小雷", phone=phone)
+    if verify_status == VerifyStatus.VERIFIED:
+        # The decision that made them verified: the trail's 实名认证通过 (SPEC §10).
+        RealnameVerification.objects.create(
+            user=user,
+            real_name=employee.real_name,
+            id_number=employee.id_number,
+            backend="manual",
+            status=VerifyStatus.VERIFIED,
+            decided_at=timezone.now(),
+            decided_by=world.handler,
+        )
     application = SignApplicationFactory(em=employee, company=world.company, ad_user=world.handler, work_pos="前台")
     if status in (2, 3, 5):
         application = services.application_approve(

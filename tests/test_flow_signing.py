@@ -26,10 +26,11 @@ from employees.masking import mask_id_number
 from employees.models import Employee, SmsCode, VerifyStatus, WechatUser
 from employees.services.identity import captcha_create
 from signing.models import SignApplication, SignedDocument, SignEvent
-from signing.sealing import archived_document, verify_sealed_pdf
+from signing.sealing import archived_document
+from signing.sealing.verification import verify_document
 from signing.services import applications as services
 from tests.envelope import assert_error, assert_ok
-from tests.factories import ID_NUMBER, make_world, resume_payload
+from tests.factories import ID_NUMBER, make_world, resume_payload, signing_ready
 from tests.support.sms import sent_sms
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +82,7 @@ def squash(text: str) -> str:
 @responses.activate
 def test_from_wechat_login_to_a_verified_sealed_contract(platform):
     world = make_world()
+    signing_ready(world.company)
     responses.get(CODE2SESSION, json={"openid": "o-flow-signer", "session_key": "c2Vzc2lvbi1rZXktZmxvdw=="})
     anonymous = APIClient()
     anonymous.credentials(HTTP_X_PLATFORM_CODE=platform.code, **HEADERS)
@@ -140,7 +142,7 @@ def test_from_wechat_login_to_a_verified_sealed_contract(platform):
     assert document["sha256"] == signed["sha256"]
     pdf = b"".join(client.get(document["document_url"]).streaming_content)
     assert hashlib.sha256(pdf).hexdigest() == document["sha256"] and len(pdf) == document["size"]
-    result = verify_sealed_pdf(pdf)
+    result = verify_document(pdf)
     assert result.is_ours and result.intact, result.message
     assert result.application_id == application.pk
     assert result.contract_sha256 == world.contract.sha256
@@ -162,16 +164,25 @@ def test_from_wechat_login_to_a_verified_sealed_contract(platform):
     for fragment in ("签约申请", "签约申请→待签约", "后台：李专员", "查看合同", "待签约→已签约", "员工本人"):
         assert fragment in certificate, fragment
     events = list(SignEvent.objects.filter(application=application).values_list("kind", "to_status"))
-    assert events == [("transition", 1), ("transition", 2), ("viewed", None), ("transition", 3)]
+    assert events == [
+        ("transition", 1),
+        ("transition", 2),
+        ("viewed", None),
+        ("intent_sent", None),
+        ("intent_ok", None),
+        ("signature", None),
+        ("event_cert", None),
+        ("seal_applied", None),
+        ("transition", 3),
+        ("timestamp", None),
+        ("timestamp", None),
+        ("timestamp", None),
+        ("sealed", None),
+    ]
     assert SmsCode.objects.filter(used_at__isnull=True).count() == 0
 
     # History shows it with its events; the employee can no longer withdraw.
     history = assert_ok(client.get("/api/sign/history"))
     assert [item["status"] for item in history["list"]] == [3]
-    assert [event["kind"] for event in history["list"][0]["events"]] == [
-        "transition",
-        "transition",
-        "viewed",
-        "transition",
-    ]
+    assert [event["kind"] for event in history["list"][0]["events"]] == [kind for kind, _ in events]
     assert_error(client.post("/api/sign/cancel"), 409, 40900)

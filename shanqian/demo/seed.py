@@ -11,6 +11,7 @@ on every run with ``reset_passwords=True``.
 """
 
 import datetime
+import logging
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -80,6 +81,26 @@ class DemoSummary:
         self.created.append(what)
 
 
+logger = logging.getLogger(__name__)
+
+
+def _company_certificate(company, summary: DemoSummary) -> None:
+    """A company certificate under the local PKI (``pki_init`` first), so the demo companies can seal."""
+    from signing.pki.company import company_certificate_issue
+    from signing.pki.credentials import CompanyCertificateMissing, company_certificate_current
+    from signing.pki.hierarchy import PkiNotInitialised
+
+    try:
+        company_certificate_current(company)
+    except CompanyCertificateMissing:
+        try:
+            record = company_certificate_issue(company=company)
+        except PkiNotInitialised:
+            logger.warning("seed_demo: no company certificates (run manage.py pki_init first)")
+            return
+        summary.add(f"单位证书 {company.company_name}（{record.serial}）")
+
+
 @transaction.atomic
 def demo_seed(*, password: str, reset_passwords: bool = False) -> DemoSummary:
     summary = DemoSummary()
@@ -135,6 +156,7 @@ def demo_seed(*, password: str, reset_passwords: bool = False) -> DemoSummary:
             )
             contract_save_file(contract=contract, file=pdf, name="demo-contract.pdf")
             summary.add(f"合同模板 {contract.contract_name}")
+        _company_certificate(company, summary)
 
     group = ensure_handler_group()
     for spec in DEMO_HANDLERS:

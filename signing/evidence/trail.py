@@ -18,7 +18,7 @@ from decimal import Decimal
 from employees.models import RealnameVerification, VerifyStatus
 
 from ..models import SignApplication, SignEvent, SignStatus
-from ..sealing.certificate import AuditEventRow, audit_rows, format_salary, format_time
+from ..sealing.certificate import AuditEventRow, audit_rows, format_salary, format_time, trail_order
 
 REALNAME_METHODS = {"manual": "人工审核", "provider": "实名核验服务"}
 
@@ -104,4 +104,4 @@ def application_trail(application: SignApplication, *, extra: list[AuditEventRow
     if decision is not None:
         rows.append(_realname_row(decision))
     rows.extend(extra)
-    return sorted(rows, key=lambda row: row.time)
+    return trail_order(rows)

@@ -68,6 +68,31 @@ class AuditEventRow:
         return self.action or "—"
 
 
+# Within one instant (the rows a signing writes share it), the order in which the facts happen.
+_SAME_INSTANT_ORDER = {
+    "realname": 0,
+    "viewed": 1,
+    "intent_sent": 2,
+    "intent_ok": 3,
+    "signature": 4,
+    "transition": 5,
+    "event_cert": 6,
+    "seal_applied": 7,
+    "timestamp": 8,
+    "sealed": 9,
+    "evidence": 10,
+}
+
+
+def trail_order(rows) -> list[AuditEventRow]:
+    """
+    The trail in time order, to the microsecond; rows of the same instant in
+    the order their facts happen (the code accepted before the signature,
+    the seal before the sealing) and otherwise as given (stable).
+    """
+    return sorted(rows, key=lambda row: (row.time, _SAME_INSTANT_ORDER.get(row.kind, 5)))
+
+
 @dataclass(frozen=True)
 class CertificateData:
     application_id: int
@@ -88,7 +113,7 @@ class CertificateData:
     city: str
     signature_image: bytes
     events: list[AuditEventRow] = field(default_factory=list)
-    # Filled in by ``seal_contract`` from the bytes when left empty; checked against them when given.
+    # The SHA-256 of the document as read and of the signature image.
     contract_sha256: str = ""
     signature_sha256: str = ""
     # The certificates and authorities of SPEC §10 (empty: the section is left out).

@@ -41,13 +41,48 @@ from ..pki.backends import get_ca_backend
 from ..pki.credentials import company_credential, event_credential, event_request
 from ..pki.hierarchy import describe
 from ..pki.tsa import get_timestamper
-from .certificate import AuditEventRow, CertificateData, format_time, render_certificate
+from .certificate import AuditEventRow, CertificateData, format_time, render_certificate, trail_order
 from .pades import SealOutcome, seal_pades
-from .seal import META_APPLICATION_ID, META_CONTRACT_SHA256, META_SIGNATURE_SHA256, ContractFileInvalid
 
 logger = logging.getLogger(__name__)
 
+META_APPLICATION_ID = "/ShanqianApplicationId"
+META_CONTRACT_SHA256 = "/ShanqianContractSHA256"
+META_SIGNATURE_SHA256 = "/ShanqianSignatureSHA256"
+
 PKI_UNAVAILABLE = "电子签名服务暂时不可用，合同尚未签署，请稍后重试（短信验证码仍可使用）"
+
+
+class ContractFileInvalid(Conflict):
+    """The document cannot be signed (corrupt, encrypted, empty, or not the registered file) (409)."""
+
+
+def document_pages(document_pdf: bytes) -> int:
+    """
+    The page count of a document fit to sign; ``ContractFileInvalid`` otherwise.
+    pypdf's lenient mode rebuilds a truncated file from the objects it finds,
+    which would sign a contract with pages missing: a file that lost its end
+    marker is refused instead.
+    """
+    if not document_pdf.lstrip()[:5].startswith(b"%PDF-") or b"%%EOF" not in document_pdf[-2048:]:
+        raise ContractFileInvalid("合同模板文件损坏，无法签署，请联系人事更换合同模板")
+    try:
+        reader = PdfReader(io.BytesIO(document_pdf), strict=False)
+        encrypted = reader.is_encrypted
+        pages = 0
+        if not encrypted:
+            pages = len(reader.pages)
+            for page in reader.pages:
+                page.mediabox  # noqa: B018 -- walks the page tree; broken trees fail here, not mid-merge
+    # pypdf raises a zoo of types on hostile or truncated files; all of them mean "cannot sign".
+    except Exception as exc:
+        logger.info("signing: document unreadable (%s)", exc.__class__.__name__)
+        raise ContractFileInvalid("合同模板文件损坏，无法签署，请联系人事更换合同模板") from exc
+    if encrypted:
+        raise ContractFileInvalid("合同模板文件已加密，无法签署，请联系人事更换为未加密的 PDF")
+    if pages == 0:
+        raise ContractFileInvalid("合同模板文件没有任何页面，无法签署，请联系人事更换合同模板")
+    return pages
 
 
 class SealAuthorizationInvalid(Conflict):
@@ -140,7 +175,7 @@ def _merge(document: bytes, certificate_pdf: bytes, *, application, facts: Signi
     # pypdf raises a zoo of types on hostile files; all of them mean "cannot sign this".
     except Exception as exc:
         logger.info("signing: the document could not be merged (%s)", exc.__class__.__name__)
-        raise ContractFileInvalid("合同文件损坏，无法签署，请联系人事处理") from exc
+        raise ContractFileInvalid("合同模板文件损坏，无法签署，请联系人事更换合同模板") from exc
     return out.getvalue()
 
 
@@ -148,8 +183,12 @@ def sign_contract_document(
     *, application, document_pdf: bytes, facts: SigningFacts, authorization: SealAuthorization
 ) -> SignedContract:
     """See the module docstring. ``application`` comes with ``em``, ``company`` and ``contract`` loaded."""
-    signing_time = facts.signing_time.replace(microsecond=0)
-    refusal = authorization.refusal(signing_time)
+    # The audit rows keep the instant to the microsecond (so they sort after everything that came
+    # before in the same second); the certificate page and both /M show it in whole seconds.
+    at = facts.signing_time
+    signing_time = at.replace(microsecond=0)
+    pages = document_pages(document_pdf)
+    refusal = authorization.refusal(at)
     if refusal:
         raise SealAuthorizationInvalid(refusal)
     employer = company_credential(application.company)
@@ -171,7 +210,7 @@ def sign_contract_document(
             id_number=employee.id_number,
             realname_method=facts.realname,
             intent_phone_masked=mask_phone(facts.intent_phone or employee.phone),
-            intent_accepted_at=signing_time,
+            intent_accepted_at=at,
         )
     )
     try:
@@ -182,7 +221,7 @@ def sign_contract_document(
             _row(
                 SignEvent.Kind.INTENT_SENT,
                 "发送签署验证码",
-                facts.intent_sent_at or signing_time,
+                facts.intent_sent_at or at,
                 facts=facts,
                 actor="系统",
                 ip="",
@@ -192,14 +231,14 @@ def sign_contract_document(
             _row(
                 SignEvent.Kind.INTENT_ACCEPTED,
                 "签署验证码验证通过",
-                signing_time,
+                at,
                 facts=facts,
                 note="劳动者以短信验证码确认签署意愿",
             ),
             _row(
                 SignEvent.Kind.SIGNATURE,
                 "提交手写签名",
-                signing_time,
+                at,
                 facts=facts,
                 note=f"签名图片 SHA-256：{signature_sha256}",
                 data={"signature_sha256": signature_sha256},
@@ -207,7 +246,7 @@ def sign_contract_document(
             _row(
                 SignEvent.Kind.EVENT_CERT,
                 "签发事件证书",
-                signing_time,
+                at,
                 facts=facts,
                 actor="系统",
                 ip="",
@@ -217,7 +256,7 @@ def sign_contract_document(
             _row(
                 SignEvent.Kind.SEAL_APPLIED,
                 "加盖单位印章",
-                signing_time,
+                at,
                 facts=facts,
                 actor="系统",
                 ip="",
@@ -247,7 +286,7 @@ def sign_contract_document(
             lat=facts.lat,
             city=facts.city,
             signature_image=facts.signature_image,
-            events=sorted([*facts.trail, *signing_rows], key=lambda row: row.time),
+            events=trail_order([*facts.trail, *signing_rows]),
             contract_sha256=facts.contract_sha256,
             signature_sha256=signature_sha256,
             realname=facts.realname,
@@ -259,7 +298,6 @@ def sign_contract_document(
             seal_authorization=authorization.label,
             tsa_authority=tsa_authority,
         )
-        pages = len(PdfReader(io.BytesIO(document_pdf), strict=False).pages)
         merged = _merge(
             document_pdf,
             render_certificate(data, contract_pages=pages),
@@ -299,7 +337,7 @@ def sign_contract_document(
         )
         for record in outcome.timestamps
     ]
-    sealed_at = max([signing_time, *(r.time for r in outcome.timestamps)])
+    sealed_at = max([at, *(r.time for r in outcome.timestamps)])
     after_rows.append(
         _row(
             SignEvent.Kind.SEALED,
@@ -347,6 +385,8 @@ def store_rows(application, rows: list[AuditEventRow]) -> list[SignEvent]:
             SignEvent(
                 application_id=application.pk,
                 kind=row.kind,
+                # The worker's own acts (the code accepted, the signature submitted) name them as actor.
+                actor_user_id=application.em.user_id if row.actor == "员工本人" else None,
                 ip=row.ip or None,
                 user_agent=row.user_agent[:512],
                 city=row.city[:64],
@@ -367,13 +407,20 @@ def store_rows(application, rows: list[AuditEventRow]) -> list[SignEvent]:
 
 
 def seal_and_archive(
-    *, application, document_pdf: bytes, facts: SigningFacts, authorization: SealAuthorization, signature_upload=None
+    *,
+    application,
+    document_pdf: bytes,
+    facts: SigningFacts,
+    authorization: SealAuthorization,
+    signature_upload=None,
+    on_stored=None,
 ):
     """
     ``sign_contract_document``, then store the sealed file privately and write
     its ``SignedDocument`` and this signing's audit rows. Meant for the sign
     flow's locked transaction: on any error the caller rolls back, and the
-    stored file is deleted here so no orphan is left.
+    stored file is deleted here (and ``on_stored(name)`` lets the caller delete
+    it when its transaction fails later) so no orphan is left.
     """
     from ..models import SignedDocument
     from .storage import store_sealed_pdf
@@ -382,6 +429,9 @@ def seal_and_archive(
         application=application, document_pdf=document_pdf, facts=facts, authorization=authorization
     )
     stored = store_sealed_pdf(signed.pdf)
+    if on_stored is not None:
+        # The caller deletes the file if its transaction rolls back after this returns.
+        on_stored(stored.name)
     try:
         document = SignedDocument.objects.create(
             application=application,

@@ -26,7 +26,7 @@ from pyhanko_certvalidator import ValidationContext
 from ..models import SignApplication, SignedDocument
 from .certificate import SHANGHAI, format_time
 from .keys import load_signing_cert
-from .seal import META_APPLICATION_ID, META_CONTRACT_SHA256
+from .pipeline import META_APPLICATION_ID, META_CONTRACT_SHA256
 
 logger = logging.getLogger(__name__)
 

@@ -10,9 +10,12 @@ Signature Law art. 13:
 * **the signing data are under the signer's sole control** — the handwritten
   signature must be one of *their own* uploads, the code reaches only their
   phone, and only the employee may perform the ``sign`` move;
-* **any later change is detectable** — the sealed PDF (the contract's pages and
-  a certificate page with the whole audit trail) carries a PAdES signature and
-  its SHA-256 is stored in ``SignedDocument``.
+* **any later change is detectable** — the signed PDF (the contract's pages and
+  a certificate page with the whole audit trail) carries the worker's signature
+  with their own event certificate, the employer's under its seal
+  authorisation, RFC 3161 timestamps, a DSS and a document timestamp (PAdES
+  B-LTA, SPEC §10; ``sealing.pipeline``), and its SHA-256 is stored in
+  ``SignedDocument``.
 
 Reading is part of the evidence: ``contract_open`` records a VIEWED event whose
 ``document_sha256`` (and, for people reading the trail, its note) names the
@@ -31,10 +34,12 @@ checked again under the row lock.
 ``services.application_sign`` (``_transition`` stays the only status writer).
 File reads happen before the lock; inside it, after the SIGNED event is
 written, the callback re-checks the registered contract digest and the
-viewing, spends the SMS code, seals, stores the PDF and creates the
-``SignedDocument``. If anything fails the transaction rolls back — the code
-stays usable, the status stays 2 — and the stored file is deleted, so no
-orphan is left in storage.
+viewing, spends the SMS code and calls ``seal_and_archive`` (event
+certificate, both signatures, timestamps, DSS, document timestamp, the stored
+file, ``SignedDocument`` and the evidence rows). If anything fails the
+transaction rolls back — the code stays usable, the status stays 2, the event
+certificate row goes too — and the stored file is deleted, so no orphan is
+left in storage. A time-stamping authority or CA that fails is 503/50300.
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from contracts.models import Contract
-from employees.masking import mask_id_number, mask_phone
+from employees.masking import mask_phone
 from employees.models import Employee, SmsCode, SmsPurpose, Upload, VerifyStatus, WechatUser
 from employees.otp import sms_code_check, sms_code_consume
 from employees.uploads import NotYourUpload, upload_from_url
@@ -58,8 +63,10 @@ from shanqian.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from .. import selectors
 from ..errors import ContractNotViewed, RealnameRequired, TransitionNotAllowed
+from ..evidence.trail import application_trail, realname_decision, realname_summary
 from ..models import SignApplication, SignedDocument, SignEvent, SignStatus
-from ..sealing import CertificateData, ContractFileInvalid, StoredFile, audit_rows, seal_contract, store_sealed_pdf
+from ..sealing.authorization import seal_authorization_for
+from ..sealing.pipeline import ContractFileInvalid, SigningFacts, seal_and_archive
 from .applications import application_cancel, application_record_event, application_sign
 
 if TYPE_CHECKING:
@@ -301,13 +308,16 @@ def application_sign_with_seal(
         raise InvalidInput(errors={"signature": [SIGNATURE_INVALID]})
     if application.contract_id is None:
         raise Conflict("该签约申请没有关联合同，请联系人事专员")
+    # The intent code was checked by the caller: this is the instant of its acceptance, which the
+    # event certificate, the audit rows (to the microsecond) and both signatures' /M (whole seconds) name.
+    accepted_at = timezone.now()
     # File I/O before the row lock: the lock is held only for the checks, the seal and the writes.
     signature_image = _signature_bytes(signature_upload)
     signature_sha256 = hashlib.sha256(signature_image).hexdigest()
     contract = application.contract or Contract.objects.get(pk=application.contract_id)
     contract_pdf = contract_file_read(contract)
     contract_digest = hashlib.sha256(contract_pdf).hexdigest()
-    stored: list[StoredFile] = []
+    stored: list[str] = []
     documents: list[SignedDocument] = []
 
     def seal(locked: SignApplication) -> None:
@@ -319,53 +329,32 @@ def application_sign_with_seal(
             raise ContractFileInvalid("合同模板文件与登记的文件不一致，无法签署，请联系人事处理")
         _check_viewed(application_id=locked.pk, user=user, sha256=contract_digest)
         sms_code_consume(sms_code_row)
-        events = list(
-            SignEvent.objects.filter(application_id=locked.pk)
-            .select_related("actor_staff")
-            .order_by("created_at", "id")
-        )
-        signed_event = next(
-            event
-            for event in reversed(events)
-            if event.kind == SignEvent.Kind.TRANSITION and event.to_status == SignStatus.SIGNED
-        )
-        employee = full.em
-        data = CertificateData(
-            application_id=full.pk,
-            employee_name=employee.real_name,
-            id_number_masked=mask_id_number(employee.id_number),
-            phone_masked=mask_phone(employee.phone),
-            company_name=full.company.company_name,
-            contract_name=full.contract.contract_name,
-            contract_body=full.contract.contract_body,
-            position=full.work_pos,
-            entry_date=full.entry_date,
-            salary=full.salary,
-            sign_years=full.contract.sign_year,
-            # The certificate's time is the audit event's time, to the microsecond.
-            signed_at=timezone.localtime(signed_event.created_at),
+        trail = application_trail(full)
+        at = accepted_at
+        decision = realname_decision(user.pk, before=at)
+        facts = SigningFacts(
+            signing_time=at,
+            contract_sha256=contract_digest,
+            signature_image=signature_image,
+            intent_sent_at=sms_code_row.created_at,
+            intent_phone=full.em.phone,
             ip=(client.ip if client else None) or "",
+            user_agent=(client.user_agent if client else None) or "",
+            city=(client.city if client else None) or "",
             lng=client.lng if client else None,
             lat=client.lat if client else None,
-            city=(client.city if client else None) or "",
-            signature_image=signature_image,
-            events=audit_rows(events),
-            contract_sha256=contract_digest,
-            signature_sha256=signature_sha256,
+            realname=realname_summary(decision),
+            trail=trail,
         )
-        pdf = seal_contract(contract_pdf=contract_pdf, data=data)
-        stored.append(store_sealed_pdf(pdf))
-        documents.append(
-            SignedDocument.objects.create(
-                application=full,
-                file=stored[0].name,
-                sha256=stored[0].sha256,
-                size=stored[0].size,
-                contract_sha256=contract_digest,
-                signature=signature_upload,
-                signature_sha256=signature_sha256,
-            )
+        document, _signed = seal_and_archive(
+            application=full,
+            document_pdf=contract_pdf,
+            facts=facts,
+            authorization=seal_authorization_for(full, at=at),
+            signature_upload=signature_upload,
+            on_stored=stored.append,
         )
+        documents.append(document)
 
     try:
         application_sign(
@@ -377,8 +366,8 @@ def application_sign_with_seal(
         )
     except BaseException:
         # The transaction rolled back (or failed to commit); the file it stored must not outlive it.
-        for file in stored:
-            _delete_quietly(file.name)
+        for name in stored:
+            _delete_quietly(name)
         raise
     return documents[0]
 

@@ -84,6 +84,21 @@ def test_running_twice_creates_nothing_more(seeded):
     assert "无需创建" in output.getvalue()
 
 
+def test_with_the_pki_initialised_every_demo_company_gets_a_certificate_once(db, settings):
+    from signing.pki.credentials import company_certificate_current
+    from signing.pki.hierarchy import pki_init
+    from signing.pki.models import CertificateKind, PkiCertificate
+
+    settings.DEBUG = True
+    pki_init(dev_tsa=True)
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+
+    companies = list(Company.objects.all())
+    assert companies and all(company_certificate_current(company) for company in companies)
+    assert PkiCertificate.objects.filter(kind=CertificateKind.COMPANY).count() == len(companies)
+
+
 def test_admin_and_handlers_can_log_in_with_the_default_password(seeded):
     for username in ("admin", "hr1", "hr2"):
         assert Client().login(username=username, password="shanqian-demo"), username

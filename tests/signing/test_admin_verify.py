@@ -9,8 +9,9 @@ from django.urls import reverse
 
 from signing.admin_verify import MAX_VERIFY_BYTES, VerifyDocumentForm
 from signing.models import SignedDocument, SignStatus
-from signing.sealing import seal_contract, store_sealed_pdf
+from signing.sealing import store_sealed_pdf
 from tests.factories import AdminUserFactory, SignApplicationFactory
+from tests.signing.legacy_seal import seal_contract
 
 from .sealing_helpers import certificate_data, contract_pdf
 

@@ -1,10 +1,13 @@
-"""The sealed PDF: certificate page content, embedded CJK font, PAdES signature, refusal of bad contracts."""
+"""
+The certificate page (content, embedded CJK font, page breaks), the refusal of
+documents that cannot be signed, and the verification of first-generation
+files (one platform seal, ``tests.signing.legacy_seal``) that must keep verifying.
+"""
 
 import datetime
 import hashlib
 import io
 import os
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +22,6 @@ from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.signers import SimpleSigner
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
@@ -28,17 +30,13 @@ from pypdf import PdfReader, PdfWriter
 from employees.masking import mask_id_number, mask_phone
 from shanqian.errors import Conflict, InvalidInput
 from signing.models import SignEvent, SignStatus
-from signing.sealing import (
-    ContractFileInvalid,
-    audit_rows,
-    ensure_dev_signing_cert,
-    seal_contract,
-    store_sealed_pdf,
-    verify_sealed_pdf,
-)
+from signing.sealing import ContractFileInvalid, audit_rows, store_sealed_pdf, verify_sealed_pdf
+from signing.sealing.certificate import render_certificate
 from signing.sealing.fonts import certificate_font
+from signing.sealing.pipeline import document_pages
 from tests.factories import AdminUserFactory, SignApplicationFactory, png_bytes
 
+from .legacy_seal import make_legacy_cert, seal_contract
 from .sealing_helpers import byte_range, certificate_data, contract_pdf, events, page_texts, squash
 
 CONTRACT_PAGES = 4
@@ -306,7 +304,7 @@ def test_verify_says_not_ours_for_unsigned_or_unreadable_files(make):
 def test_verify_says_not_ours_for_a_pdf_signed_with_another_certificate(contract, settings, tmp_path, signing_cert):
     settings.SIGNING_CERT_PATH = str(tmp_path / "other.pem")
     settings.SIGNING_KEY_PATH = str(tmp_path / "other.key")
-    call_command("make_signing_cert", "--algorithm", "ec", "--cn", "别人的证书", stdout=io.StringIO())
+    make_legacy_cert(settings.SIGNING_CERT_PATH, settings.SIGNING_KEY_PATH, algorithm="ec", common_name="别人的证书")
     foreign = seal_contract(contract_pdf=contract, data=certificate_data())
     assert verify_sealed_pdf(foreign).ok  # ours, as far as the other configuration goes
 
@@ -348,137 +346,33 @@ def _zero_page_pdf() -> bytes:
 )
 def test_a_contract_file_that_cannot_be_sealed_is_a_clear_domain_error(make, message):
     with pytest.raises(ContractFileInvalid) as caught:
-        seal_contract(contract_pdf=make(), data=certificate_data())
+        document_pages(make())
 
     assert isinstance(caught.value, Conflict)
     assert caught.value.status_code == 409
     assert message in caught.value.msg and "无法签署" in caught.value.msg
 
 
-def test_a_contract_that_is_not_the_registered_file_is_refused(contract):
-    with pytest.raises(ContractFileInvalid, match="SHA-256 不一致"):
-        seal_contract(contract_pdf=contract, data=certificate_data(contract_sha256="0" * 64))
-
-
-def test_the_registered_hashes_are_accepted_when_they_match(contract):
-    data = certificate_data()
-    data = certificate_data(
-        contract_sha256=hashlib.sha256(contract).hexdigest().upper(),
-        signature_sha256=hashlib.sha256(data.signature_image).hexdigest(),
-    )
-
-    assert verify_sealed_pdf(seal_contract(contract_pdf=contract, data=data)).ok
-
-
 @pytest.mark.parametrize("image", [b"", b"not an image", png_bytes()[:40]])
-def test_an_undecodable_signature_image_is_invalid_input(contract, image):
+def test_an_undecodable_signature_image_is_invalid_input(image):
     with pytest.raises(InvalidInput, match="签名图片无法识别"):
-        seal_contract(contract_pdf=contract, data=certificate_data(signature_image=image))
+        render_certificate(certificate_data(signature_image=image), contract_pages=1)
 
 
-def test_a_naive_signing_time_is_a_programming_error(contract):
+def test_a_naive_signing_time_is_a_programming_error():
     with pytest.raises(ValueError, match="timezone-aware"):
-        seal_contract(
-            contract_pdf=contract, data=certificate_data(signed_at=certificate_data().signed_at.replace(tzinfo=None))
+        render_certificate(
+            certificate_data(signed_at=certificate_data().signed_at.replace(tzinfo=None)), contract_pages=1
         )
 
 
-# --- keys and certificates -------------------------------------------------------------------------------------
-
-
-def test_missing_certificate_with_debug_off_is_a_configuration_error(contract, settings, tmp_path):
-    settings.DEBUG = False
-    settings.SIGNING_CERT_PATH = str(tmp_path / "none" / "cert.pem")
-    settings.SIGNING_KEY_PATH = str(tmp_path / "none" / "key.pem")
-
-    with pytest.raises(ImproperlyConfigured, match="签章证书未配置"):
-        seal_contract(contract_pdf=contract, data=certificate_data())
-    assert not (tmp_path / "none" / "key.pem").exists()
-
-
-def test_missing_certificate_with_debug_on_is_generated_once(contract, settings, tmp_path):
-    settings.DEBUG = True
-    settings.SIGNING_CERT_PATH = str(tmp_path / "dev" / "cert.pem")
-    settings.SIGNING_KEY_PATH = str(tmp_path / "dev" / "key.pem")
-
-    pdf = seal_contract(contract_pdf=contract, data=certificate_data())
-
-    assert verify_sealed_pdf(pdf).ok
-    assert stat.S_IMODE(os.stat(settings.SIGNING_KEY_PATH).st_mode) == 0o600
-    assert ensure_dev_signing_cert() is False  # already there: nothing regenerated
-
-
-def test_make_signing_cert_refuses_to_overwrite_without_force(settings, tmp_path):
-    settings.SIGNING_CERT_PATH = str(tmp_path / "c" / "cert.pem")
-    settings.SIGNING_KEY_PATH = str(tmp_path / "c" / "key.pem")
-    out = io.StringIO()
-
-    call_command("make_signing_cert", stdout=out)
-    first = Path(settings.SIGNING_CERT_PATH).read_bytes()
-    with pytest.raises(CommandError, match="已存在"):
-        call_command("make_signing_cert", stdout=io.StringIO())
-    assert Path(settings.SIGNING_CERT_PATH).read_bytes() == first
-    call_command("make_signing_cert", "--force", stdout=io.StringIO())
-
-    assert Path(settings.SIGNING_CERT_PATH).read_bytes() != first
-    assert "闪签云电子签约（开发）" in out.getvalue()
-    assert stat.S_IMODE(os.stat(settings.SIGNING_KEY_PATH).st_mode) == 0o600
-
-
-def test_an_encrypted_key_is_used_with_its_passphrase_and_refused_without(contract, settings, tmp_path):
-    settings.SIGNING_CERT_PATH = str(tmp_path / "cert.pem")
-    settings.SIGNING_KEY_PATH = str(tmp_path / "key.pem")
-    settings.SIGNING_KEY_PASSPHRASE = "correct horse battery staple"
-    call_command("make_signing_cert", stdout=io.StringIO())
-    assert b"ENCRYPTED" in Path(settings.SIGNING_KEY_PATH).read_bytes()
-
-    assert verify_sealed_pdf(seal_contract(contract_pdf=contract, data=certificate_data())).ok
-
-    settings.SIGNING_KEY_PASSPHRASE = "wrong"
-    with pytest.raises(ImproperlyConfigured, match="签章私钥无法读取") as caught:
-        seal_contract(contract_pdf=contract, data=certificate_data())
-    assert "wrong" not in str(caught.value) and "correct horse" not in str(caught.value)
-
-
-def test_a_key_that_does_not_match_the_certificate_is_refused(contract, settings, tmp_path, signing_cert):
-    settings.SIGNING_CERT_PATH = str(tmp_path / "cert.pem")
-    settings.SIGNING_KEY_PATH = str(tmp_path / "key.pem")
-    call_command("make_signing_cert", stdout=io.StringIO())
-    settings.SIGNING_KEY_PATH = str(signing_cert[1])
-
-    with pytest.raises(ImproperlyConfigured, match="不匹配"):
-        seal_contract(contract_pdf=contract, data=certificate_data())
-
-
-def test_a_regenerated_certificate_is_picked_up_without_a_restart(contract, settings, tmp_path):
-    settings.SIGNING_CERT_PATH = str(tmp_path / "cert.pem")
-    settings.SIGNING_KEY_PATH = str(tmp_path / "key.pem")
-    call_command("make_signing_cert", stdout=io.StringIO())
-    before = seal_contract(contract_pdf=contract, data=certificate_data())
-
-    call_command("make_signing_cert", "--force", "--algorithm", "ec", stdout=io.StringIO())
-    after = seal_contract(contract_pdf=contract, data=certificate_data())
-
-    assert verify_sealed_pdf(after).ok
-    assert not verify_sealed_pdf(before).is_ours  # the old key is no longer ours
-
-
-@pytest.mark.parametrize("algorithm", ["rsa", "ec"])
-def test_signing_uses_the_already_parsed_key(contract, settings, tmp_path, algorithm):
-    settings.SIGNING_CERT_PATH = str(tmp_path / "cert.pem")
-    settings.SIGNING_KEY_PATH = str(tmp_path / "key.pem")
-    call_command("make_signing_cert", "--algorithm", algorithm, stdout=io.StringIO())
-
-    with mock.patch.object(SimpleSigner, "sign_raw", side_effect=AssertionError("re-parsed the key")):
-        pdf = seal_contract(contract_pdf=contract, data=certificate_data())
-
-    assert verify_sealed_pdf(pdf).ok
+# --- the legacy certificate -------------------------------------------------------------------------------------
 
 
 def test_a_seal_still_verifies_after_its_certificate_has_expired(contract, settings, tmp_path):
     settings.SIGNING_CERT_PATH = str(tmp_path / "cert.pem")
     settings.SIGNING_KEY_PATH = str(tmp_path / "key.pem")
-    call_command("make_signing_cert", "--days", "1", stdout=io.StringIO())
+    make_legacy_cert(settings.SIGNING_CERT_PATH, settings.SIGNING_KEY_PATH, days=1)
     pdf = seal_contract(contract_pdf=contract, data=certificate_data())
 
     class ThreeDaysLater(datetime.datetime):

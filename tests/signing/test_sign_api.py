@@ -22,7 +22,7 @@ from employees.otp import sms_code_create
 from employees.uploads import upload_url
 from shanqian.throttling import SignThrottle
 from signing.models import SignApplication, SignedDocument, SignEvent, SignStatus
-from signing.sealing import verify_sealed_pdf
+from signing.sealing.verification import verify_document
 from signing.services import contract_signing as sign_services
 from tests.envelope import assert_error, assert_ok
 from tests.factories import (
@@ -204,7 +204,7 @@ def test_signing_seals_stores_and_records_everything(signer, world):
         upload,
         upload.sha256,
     )
-    result = verify_sealed_pdf(pdf)
+    result = verify_document(pdf)
     assert result.ok and result.application_id == application.pk
     assert result.contract_sha256 == world.contract.sha256
     assert SmsCode.objects.get(purpose=SmsPurpose.SIGN).used_at is not None
@@ -753,7 +753,16 @@ def test_history_lists_applications_newest_first_with_their_events(signer, world
     assert [(e["kind"], e["from_status"], e["to_status"], e["actor"]) for e in newest["events"]] == [
         ("transition", 1, 2, "后台：李专员"),
         ("viewed", None, None, "员工本人"),
+        ("intent_sent", None, None, "系统"),
+        ("intent_ok", None, None, "员工本人"),
+        ("signature", None, None, "员工本人"),
+        ("event_cert", None, None, "系统"),
+        ("seal_applied", None, None, "系统"),
         ("transition", 2, 3, "员工本人"),
+        ("timestamp", None, None, "系统"),
+        ("timestamp", None, None, "系统"),
+        ("timestamp", None, None, "系统"),
+        ("sealed", None, None, "系统"),
     ]
     assert newest["events"][1]["city"] == "北京"
     assert set(newest["events"][0]) == {

@@ -27,7 +27,7 @@ def test_two_sign_requests_at_once_give_one_signature(world, platform, monkeypat
     assert_ok(signer.client.get("/api/sign/contract"))
     body = {"sms_code": sign_code(signer.employee.phone), "signature": signature_url(signer.user)}
     # Sealing holds the row lock for a while; the second tap arrives meanwhile and waits on it.
-    slow_down(monkeypatch, "signing.services.contract_signing.seal_contract", 0.3)
+    slow_down(monkeypatch, "signing.services.contract_signing.seal_and_archive", 0.3)
     taps = [logged_in_client(signer.user), logged_in_client(signer.user)]
 
     results = race(*(lambda client=client: client.post("/api/sign", body, format="json") for client in taps))
@@ -46,7 +46,7 @@ def test_sign_racing_cancel_one_wins_and_nothing_is_left_over(world, platform, m
     signer = make_signer(world)
     assert_ok(signer.client.get("/api/sign/contract"))
     body = {"sms_code": sign_code(signer.employee.phone), "signature": signature_url(signer.user)}
-    slow_down(monkeypatch, "signing.services.contract_signing.seal_contract", 0.3)
+    slow_down(monkeypatch, "signing.services.contract_signing.seal_and_archive", 0.3)
     signing_client, cancelling_client = logged_in_client(signer.user), logged_in_client(signer.user)
 
     results = race(

@@ -15,9 +15,9 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESPassed
 from pyhanko.sign.fields import MDPPerm
 
-from signing.pki.credentials import subject_hash_key
+from signing.pki.credentials import company_certificate_current, subject_hash_key
 from signing.pki.hierarchy import Held
-from signing.pki.models import CertificateKind, PkiCertificate
+from signing.pki.models import CertificateKind
 from signing.pki.profiles import subject_serial
 from signing.sealing.pades import EMPLOYER_FIELD, TIMESTAMP_FIELD, WORKER_FIELD
 
@@ -145,7 +145,7 @@ def test_the_event_certificate_is_exactly_as_spec_10_says(signed, signer, settin
 def test_the_company_signature_uses_the_company_certificate(signed, world):
     reader = PdfFileReader(io.BytesIO(signed.pdf))
     employer = next(s for s in reader.embedded_signatures if s.field_name == EMPLOYER_FIELD)
-    record = PkiCertificate.objects.get(kind=CertificateKind.COMPANY, company=world.company)
+    record = company_certificate_current(world.company)
 
     assert employer.signer_cert.dump() == bytes(record.der)
     assert signed.company_certificate == record
