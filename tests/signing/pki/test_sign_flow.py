@@ -6,6 +6,7 @@ judged by pdfsig (poppler + NSS) and pyHanko's AdES engine, with what a
 failing TSA or an unusable company certificate leaves behind (nothing).
 """
 
+import datetime
 import io
 import logging
 import re
@@ -13,6 +14,7 @@ import subprocess
 
 import pytest
 from django.core.files.storage import default_storage
+from django.utils import timezone
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESPassed
 
@@ -187,3 +189,33 @@ def test_a_revoked_company_certificate_is_a_clear_409_and_nothing_is_stored(pki,
     assert_error(refused, 409, 40900)
     assert "单位证书已吊销" in refused.json()["msg"]
     assert nothing_left(signer) == before
+
+
+def test_an_authorisation_expired_at_signing_is_a_clear_409_and_nothing_is_stored(pki, signer, world):
+    from contracts.models import SealAuthorisation
+
+    now = timezone.now()
+    SealAuthorisation.objects.filter(company=world.company).update(
+        valid_from=now - datetime.timedelta(days=30), valid_until=now - datetime.timedelta(minutes=1)
+    )
+    before = nothing_left(signer)
+
+    refused = sign_through_the_api(signer)
+
+    assert_error(refused, 409, 40900)
+    assert "印章授权已过期" in refused.json()["msg"]
+    assert nothing_left(signer) == before
+
+
+def test_the_employer_signs_under_the_authorisation_in_force(pki, signer, world):
+    from contracts.services import seal_authorisation_in_force
+
+    assert_ok(sign_through_the_api(signer))
+
+    authorisation = seal_authorisation_in_force(company_id=world.company.pk)
+    applied = SignEvent.objects.get(kind=SignEvent.Kind.SEAL_APPLIED)
+    assert applied.data["authorization_id"] == authorisation.pk
+    assert authorisation.label in applied.note
+    reader = PdfFileReader(io.BytesIO(stored_pdf()))
+    employer = next(s for s in reader.embedded_signatures if s.field_name == EMPLOYER_FIELD)
+    assert authorisation.label in str(employer.sig_object["/Reason"])
