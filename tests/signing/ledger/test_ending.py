@@ -20,7 +20,7 @@ from signing.ledger.models import ContractStatus, EmploymentContract, EndGround,
 from signing.pki.company import company_certificate_issue
 from signing.sealing.verification import verify_document
 from tests.factories import logged_in_client, make_contract
-from tests.signing.pki.conftest import pki, pki_settings  # noqa: F401  (fixtures)
+from tests.signing.pki.conftest import pki  # noqa: F401  (fixture; pki_settings is autouse)
 from tests.signing.pki.helpers import nss_database, pdfsig, root_der
 
 pytestmark = pytest.mark.django_db
