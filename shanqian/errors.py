@@ -111,6 +111,8 @@ class RateLimited(ApiError):
 
     def __init__(self, msg: str | None = None, *, retry_after: int):
         self.retry_after = max(1, int(retry_after))
+        # ``wait`` is what DRF's exception handler reads to write ``Retry-After``.
+        self.wait = self.retry_after
         super().__init__(msg, data={"retry_after": self.retry_after})
 
 

@@ -27,8 +27,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 
 from .cache import BUSY_MESSAGE, CacheUnavailable
+from .envelope import error_response
 from .errors import Code, UpstreamBusy
-from .exceptions import error_response
 from .exceptions import exception_handler as envelope_handler
 
 logger = logging.getLogger("shanqian.faults")

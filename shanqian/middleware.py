@@ -15,8 +15,9 @@ import re
 from django.conf import settings
 
 from .client import client_context
+from .envelope import NO_STORE, error_response
 from .errors import Code
-from .exceptions import NO_STORE, api_error_response, error_response
+from .exceptions import api_error_response
 from .platforms import get_enabled_platform
 
 API_PREFIX = "/api/"

@@ -1,5 +1,5 @@
 """
-The success half of the envelope (the error half is ``shanqian.exceptions``).
+The success half of the envelope (the error half is ``shanqian.exceptions``; the shape is ``shanqian.envelope``).
 
 Views return plain data; this renderer wraps it as
 ``{"status": 0, "msg": "", "data": <data>, "error_code": 0}``.
@@ -9,8 +9,8 @@ from rest_framework.exceptions import NotAcceptable
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
 
+from .envelope import envelope
 from .errors import Code
-from .exceptions import envelope
 
 
 class EnvelopeRenderer(JSONRenderer):

@@ -26,8 +26,8 @@ from django.http import FileResponse
 from django.urls import reverse
 
 from .encrypted_storage import encrypted_storage
+from .envelope import error_response
 from .errors import Code
-from .exceptions import error_response
 
 _SALT = "shanqian.storage.private-file"
 CONTENT_TYPES = {

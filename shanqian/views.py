@@ -18,8 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from .cache import CacheUnavailable
+from .envelope import error_response
 from .errors import Code
-from .exceptions import error_response
 from .faults import outage_response
 
 logger = logging.getLogger("shanqian.faults")

@@ -74,6 +74,13 @@ def test_anonymous_is_40100(api):
     assert_error(api.post(URL), 401, 40100)
 
 
+def test_em_status_without_a_token_is_a_401_that_names_the_token_header(api):
+    response = api.get("/api/em_status")
+
+    assert_error(response, 401, 40100)
+    assert response["WWW-Authenticate"] == "X-auth-token"
+
+
 @responses.activate
 def test_provider_backend_decides_at_once(user_api, resume, settings):
     settings.REALNAME_BACKEND = "provider"

@@ -6,10 +6,12 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework.exceptions import Throttled
 from rest_framework.test import APIClient
 
 from employees.models import SessionToken
 from employees.tokens import issue_token, revoke_tokens
+from shanqian.exceptions import exception_handler
 from tests.envelope import assert_error
 from tests.factories import CompanyFactory, PlatformFactory, WechatUserFactory
 
@@ -200,6 +202,28 @@ def test_throttled_is_42900_with_retry_after(api):
     assert response["Retry-After"] == str(body["data"]["retry_after"])
 
 
+def test_a_domain_rate_limit_carries_retry_after(api):
+    response = api.get("/api/boom/rate")
+
+    assert assert_error(response, 429, 42900)["data"] == {"retry_after": 42}
+    assert response["Retry-After"] == "42"
+
+
+def test_a_fractional_throttle_wait_is_at_least_one_second(api):
+    response = exception_handler(Throttled(wait=0.3), {"view": None, "request": None})
+
+    assert response.status_code == 429
+    assert json.loads(response.content)["data"] == {"retry_after": 1}
+    assert response["Retry-After"] == "1"
+
+
+def test_errors_without_a_challenge_or_a_wait_carry_neither_header(api):
+    for kind in ("http404", "denied", "conflict"):
+        response = api.get(f"/api/boom/{kind}")
+        assert not response.has_header("WWW-Authenticate"), kind
+        assert not response.has_header("Retry-After"), kind
+
+
 def test_pagination_shape(api, django_assert_max_num_queries):
     CompanyFactory.create_batch(23)
 
@@ -227,11 +251,16 @@ def test_page_out_of_range_is_40400(api):
 
 class TestTokenAuthentication:
     def test_missing_token_is_40100(self, api):
-        assert_error(api.get("/api/whoami"), 401, 40100)
+        response = api.get("/api/whoami")
+        assert_error(response, 401, 40100)
+        # RFC 9110 §15.5.2: a 401 names its challenge (DRF's handler sets it; the envelope keeps it).
+        assert response["WWW-Authenticate"] == "X-auth-token"
 
     def test_unknown_token_is_40100(self, api):
         api.credentials(HTTP_X_PLATFORM_CODE="demo", HTTP_X_AUTH_TOKEN="not-a-token")
-        assert_error(api.get("/api/whoami"), 401, 40100)
+        response = api.get("/api/whoami")
+        assert_error(response, 401, 40100)
+        assert response["WWW-Authenticate"] == "X-auth-token"
 
     def test_valid_token_authenticates(self, user_api):
         response = user_api.get("/api/whoami")
