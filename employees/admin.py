@@ -38,7 +38,7 @@ from shanqian.admin_tools import (
     table_html,
 )
 from shanqian.roles import sees_everything
-from shanqian.text import FORBIDDEN_CHARS
+from shanqian.text import TextValidator
 
 from . import resume_display
 from .assignment import applications_shown_to, handled_user_ids
@@ -384,6 +384,7 @@ class RealnameFailForm(forms.Form):
     reason = forms.CharField(
         label="实名失败原因",
         max_length=REASON_MAX_LENGTH,
+        validators=[TextValidator(message="失败原因包含无效字符。")],
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={
             "required": "请填写实名失败原因。",
@@ -391,12 +392,6 @@ class RealnameFailForm(forms.Form):
         },
         help_text="用户会在小程序中看到这段原因，请写清楚如何处理（如：身份证照片模糊，请重新上传）。",
     )
-
-    def clean_reason(self):
-        reason = self.cleaned_data["reason"]
-        if FORBIDDEN_CHARS.search(reason):
-            raise forms.ValidationError("失败原因包含无效字符。", code="invalid")
-        return reason
 
 
 class RealnamePassForm(forms.Form):

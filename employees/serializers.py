@@ -209,7 +209,7 @@ class ResumeInSerializer(ApiSerializer):
     * ``sms_code`` — the code sent to ``phone``: required on POST, and on PUT when the phone changes.
     """
 
-    real_name = TextField(max_length=16)
+    real_name = TextField(max_length=16, name=True)
     phone = TextField(max_length=16)
     sms_code = TextField(max_length=16, required=False)
     id_number = TextField(max_length=32)
@@ -227,7 +227,7 @@ class ResumeInSerializer(ApiSerializer):
     city_id = _id_field("现居城市", required=False, max_value=999999)
     county_id = _id_field("现居区县", required=False, max_value=999999)
     addr = TextField(max_length=255, required=False, default="")
-    em_contact_name = TextField(max_length=16, required=False, default="")
+    em_contact_name = TextField(max_length=16, required=False, default="", name=True)
     em_contact_phone = TextField(max_length=32, required=False, default="")
     em_contact_relationship = TextField(max_length=32, required=False, default="")
     id_card_front = TextField(max_length=2048, required=False, default="")

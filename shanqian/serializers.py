@@ -1,8 +1,9 @@
 """
 Serializer building blocks shared by every app.
 
-* ``TextField`` — a CharField that refuses NUL/control characters and the
-  U+FFFD that invalid UTF-8 decodes to, so hostile text never reaches the DB.
+* ``TextField`` — a CharField that refuses the characters ``shanqian.text`` forbids (controls,
+  U+FFFD, bidi controls; zero-width characters too with ``name=True``), so hostile text never
+  reaches the DB.
 * ``FormArrayListSerializer`` — ``list_serializer_class`` for nested arrays that
   also accepts the array as a JSON string (``employee_edu='[{"school": …}]'``).
 * ``ApiSerializer`` — treats ``""`` and ``null`` for optional fields as "not given"
@@ -14,7 +15,7 @@ import json
 from django.db import models
 from rest_framework import serializers
 
-from .text import FORBIDDEN_CHARS
+from .text import forbidden_char
 
 
 class TextField(serializers.CharField):
@@ -26,11 +27,15 @@ class TextField(serializers.CharField):
         "bad_chars": "包含无效字符。",
     }
 
+    def __init__(self, *, name: bool = False, **kwargs):
+        self.name = name
+        super().__init__(**kwargs)
+
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, (str, int, float)):
             self.fail("invalid")
         value = super().to_internal_value(data)
-        if FORBIDDEN_CHARS.search(value):
+        if forbidden_char(value, name=self.name) is not None:
             self.fail("bad_chars")
         return value
 

@@ -12,17 +12,12 @@ from django.core.exceptions import ValidationError
 
 from contracts.models import Contract, EnabledStatus
 from contracts.terms import PROBATION_MAX_MONTHS, WORK_LOCATION_MAX_LENGTH, TermType, WorkingHours, validate_terms
-from shanqian.text import FORBIDDEN_CHARS
+from shanqian.text import validate_text
 
 from .services.applications import NOTE_MAX_LENGTH, REASON_MAX_LENGTH, clean_entry_date, clean_salary
 
 # A typo guard, not a business rule: a monthly wage above this is a slip of the keyboard.
 SALARY_SANE_MAX = Decimal("1000000.00")
-
-
-def _no_control_characters(value: str) -> None:
-    if FORBIDDEN_CHARS.search(value or ""):
-        raise ValidationError("包含无效字符。", code="invalid")
 
 
 class ApproveForm(forms.Form):
@@ -89,7 +84,7 @@ class ApproveForm(forms.Form):
         label="工作地点",
         max_length=WORK_LOCATION_MAX_LENGTH,
         required=False,
-        validators=[_no_control_characters],
+        validators=[validate_text],
         error_messages={"max_length": f"工作地点不能超过 {WORK_LOCATION_MAX_LENGTH} 个字符。"},
     )
     working_hours = forms.ChoiceField(
@@ -153,7 +148,7 @@ class RejectForm(forms.Form):
         label="驳回原因",
         max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
-        validators=[_no_control_characters],
+        validators=[validate_text],
         error_messages={"required": "请填写驳回原因。", "max_length": f"驳回原因不能超过 {REASON_MAX_LENGTH} 个字符。"},
         help_text="员工会在小程序首页看到这段原因，请写清楚需要如何修改。",
     )
@@ -165,7 +160,7 @@ class CancelForm(forms.Form):
         required=False,
         max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
-        validators=[_no_control_characters],
+        validators=[validate_text],
         error_messages={"max_length": f"取消原因不能超过 {NOTE_MAX_LENGTH} 个字符。"},
         help_text="可选，记入审计记录。",
     )
@@ -176,7 +171,7 @@ class SignOfflineForm(forms.Form):
         label="线下签约说明",
         max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
-        validators=[_no_control_characters],
+        validators=[validate_text],
         error_messages={
             "required": "请填写线下签约说明。",
             "max_length": f"线下签约说明不能超过 {NOTE_MAX_LENGTH} 个字符。",

@@ -35,7 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shanqian.errors import Conflict, Forbidden, InvalidInput, NotFound, UpstreamBusy, UpstreamFailed
-from shanqian.text import FORBIDDEN_CHARS
+from shanqian.text import clean_text
 
 from ..assignment import handles_user
 from ..models import Employee, RealnameVerification, VerifyStatus, WechatUser
@@ -130,17 +130,7 @@ def realname_decide(
     *, verification: RealnameVerification, staff: AdminUser | None, approved: bool, reason: str = ""
 ) -> RealnameVerification:
     """实名成功 / 实名失败 for a verification in 1 实名中. Returns the fresh row."""
-    reason = reason if isinstance(reason, str) else ""
-    reason = reason.strip()
-    if not approved:
-        if not reason:
-            raise InvalidInput(errors={"reason": ["请填写实名失败原因（用户可见）。"]})
-        if len(reason) > REASON_MAX_LENGTH:
-            raise InvalidInput(errors={"reason": [f"失败原因不能超过 {REASON_MAX_LENGTH} 个字符。"]})
-        if FORBIDDEN_CHARS.search(reason):
-            raise InvalidInput(errors={"reason": ["失败原因包含无效字符。"]})
-    else:
-        reason = ""
+    reason = "" if approved else clean_text(reason, field="reason", label="实名失败原因", max_length=REASON_MAX_LENGTH)
     with transaction.atomic():
         # The lock makes two staff deciding at once give one decision and one clear refusal.
         locked = RealnameVerification.objects.select_for_update().filter(pk=verification.pk).first()

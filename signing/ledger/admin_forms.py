@@ -8,7 +8,9 @@ import datetime
 
 from django import forms
 
-from ..admin_forms import ApproveForm, _no_control_characters
+from shanqian.text import validate_text
+
+from ..admin_forms import ApproveForm
 from ..services.applications import NOTE_MAX_LENGTH
 from .models import EndGround
 
@@ -65,7 +67,7 @@ class EndForm(forms.Form):
         required=False,
         max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
-        validators=[_no_control_characters],
+        validators=[validate_text],
         error_messages={"max_length": f"说明不能超过 {NOTE_MAX_LENGTH} 个字符。"},
         help_text="记入台账；证明书依劳动合同法第五十条写明期限、岗位和工作年限，并发送给劳动者。",
     )

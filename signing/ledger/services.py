@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from contracts.terms import default_term_type, term_end
 from shanqian.errors import Conflict, InvalidInput, NotFound
-from shanqian.text import FORBIDDEN_CHARS
+from shanqian.text import clean_text
 
 from ..errors import NotYourApplication, TransitionNotAllowed
 from ..models import SignApplication, SignedDocument, SignStatus
@@ -210,16 +210,7 @@ PROOF_FOLDER = "ledger/proofs"
 
 
 def _clean_note(note) -> str:
-    if note is None:
-        return ""
-    if not isinstance(note, str):
-        raise InvalidInput(errors={"note": ["说明应为文本。"]})
-    note = note.strip()
-    if len(note) > NOTE_MAX_LENGTH:
-        raise InvalidInput(errors={"note": [f"说明不能超过 {NOTE_MAX_LENGTH} 个字符。"]})
-    if FORBIDDEN_CHARS.search(note):
-        raise InvalidInput(errors={"note": ["说明包含无效字符。"]})
-    return note
+    return clean_text(note, field="note", label="说明", max_length=NOTE_MAX_LENGTH, required=False)
 
 
 def _term_label(record: EmploymentContract) -> str:

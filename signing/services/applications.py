@@ -53,7 +53,7 @@ from contracts.terms import TermType, WorkingHours, term_label, validate_terms
 from employees.models import Employee, VerifyStatus, WechatUser
 from shanqian.errors import InvalidInput, NotFound
 from shanqian.roles import handlers_queryset
-from shanqian.text import FORBIDDEN_CHARS
+from shanqian.text import clean_text
 
 from ..errors import NotYourApplication, RealnameRequired, TransitionNotAllowed
 from ..ledger import selectors as ledger_selectors
@@ -238,21 +238,6 @@ def _on_commit_status_changed(application_id: int, source: int | None, target: i
 
 
 # --- validation helpers -------------------------------------------------------------------------
-
-
-def _clean_text(value, *, field: str, label: str, max_length: int, required: bool) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InvalidInput(errors={field: [f"{label}应为文本。"]})
-    value = value.strip()
-    if required and not value:
-        raise InvalidInput(errors={field: [f"请填写{label}。"]})
-    if len(value) > max_length:
-        raise InvalidInput(errors={field: [f"{label}不能超过 {max_length} 个字符。"]})
-    if FORBIDDEN_CHARS.search(value):
-        raise InvalidInput(errors={field: [f"{label}包含无效字符。"]})
-    return value
 
 
 def clean_salary(salary) -> tuple[Decimal | None, str | None]:
@@ -553,7 +538,7 @@ def application_reject(
     *, application: SignApplication, staff: AdminUser, reason: str, client: ClientContext | None = None
 ) -> SignApplication:
     """1 → 4 with a reason (required, ≤ 256 characters) shown to the employee."""
-    reason = _clean_text(reason, field="reason", label="驳回原因", max_length=REASON_MAX_LENGTH, required=True)
+    reason = clean_text(reason, field="reason", label="驳回原因", max_length=REASON_MAX_LENGTH, required=True)
     return _transition(
         application_id=application.pk,
         move="reject",
@@ -573,7 +558,7 @@ def application_cancel(
     note: str = "",
 ) -> SignApplication:
     """1 or 2 → 5, by the employee (their own application) or staff."""
-    note = _clean_text(note, field="note", label="备注", max_length=NOTE_MAX_LENGTH, required=False)
+    note = clean_text(note, field="note", label="备注", max_length=NOTE_MAX_LENGTH, required=False)
     return _transition(
         application_id=application.pk,
         move="cancel",
@@ -623,7 +608,7 @@ def application_sign_offline(
     *, application: SignApplication, staff: AdminUser, note: str, client: ClientContext | None = None
 ) -> SignApplication:
     """2 → 3 recorded by staff for a contract signed on paper; the note (required) says how and where."""
-    note = _clean_text(note, field="note", label="线下签约说明", max_length=NOTE_MAX_LENGTH, required=True)
+    note = clean_text(note, field="note", label="线下签约说明", max_length=NOTE_MAX_LENGTH, required=True)
     return _transition(application_id=application.pk, move="sign_offline", actor_staff=staff, client=client, note=note)
 
 
@@ -643,7 +628,7 @@ def application_record_event(
     """
     if kind not in (SignEvent.Kind.VIEWED, SignEvent.Kind.NOTE):
         raise ValueError(f"not a non-transition event kind: {kind!r}")
-    note = _clean_text(note, field="note", label="备注", max_length=NOTE_MAX_LENGTH, required=False)
+    note = clean_text(note, field="note", label="备注", max_length=NOTE_MAX_LENGTH, required=False)
     return _write_event(
         application,
         kind=kind,

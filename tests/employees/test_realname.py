@@ -135,7 +135,7 @@ def test_a_handler_approves_their_applicants_verification(wechat_user, employee,
 def test_a_failure_needs_a_reason_and_tells_the_user(wechat_user, employee, handler):
     verification = realname_submit(user=wechat_user)
 
-    for reason in ("", "   ", None, "x" * 257, "坏\x00"):
+    for reason in ("", "   ", None, "x" * 257, "坏\x00", "坏\u202e字"):
         with pytest.raises(InvalidInput):
             realname_decide(verification=verification, staff=handler, approved=False, reason=reason)
     assert user_status(wechat_user) == (VerifyStatus.VERIFYING, "")

@@ -374,6 +374,14 @@ INVALID = [
     ("real-name-an-object", {"real_name": {"a": 1}}, ("real_name",)),
     ("real-name-10000-chars", {"real_name": "张" * 10_000}, ("real_name",)),
     ("real-name-control-chars", {"real_name": "张\x00三"}, ("real_name",)),
+    ("real-name-bidi-override", {"real_name": "\u202e三张"}, ("real_name",)),
+    ("real-name-bidi-isolate", {"real_name": "张\u2066三\u2069"}, ("real_name",)),
+    ("real-name-zero-width-space", {"real_name": "张\u200b三"}, ("real_name",)),
+    ("real-name-zero-width-joiner", {"real_name": "张\u200d三"}, ("real_name",)),
+    ("real-name-bom", {"real_name": "\ufeff张三"}, ("real_name",)),
+    ("contact-name-zero-width", {"em_contact_name": "李\u2060四"}, ("em_contact_name",)),
+    ("addr-bidi-override", {"addr": "东城区\u202e号 1 街"}, ("addr",)),
+    ("description-bidi-mark", {"work_exp": [_work(description="司机\u200f")]}, ("work_exp", 0, "description")),
     ("addr-10000-chars", {"addr": "路" * 10_000}, ("addr",)),
     ("school-10000-chars", {"employee_edu": [_edu(school="校" * 10_000)]}, ("employee_edu", 0, "school")),
     ("description-10000-chars", {"work_exp": [_work(description="x" * 10_000)]}, ("work_exp", 0, "description")),
@@ -410,6 +418,18 @@ def test_invalid_field_is_reported_at_its_path_and_nothing_is_written(user_api, 
     body = assert_error(response, 400, 40000)
     error_at(body["data"]["errors"], *path)
     assert row_counts() == before
+
+
+def test_zero_width_characters_stay_allowed_outside_names(user_api, world):
+    # U+200D joins an emoji sequence; only names refuse zero-width characters (shanqian.text).
+    description = "负责 App 开发 👩\u200d💻"
+    payload = resume_payload(world, user_api.user, work_exp=[_work(description=description)])
+
+    response = user_api.post(URL, payload, format="json")
+
+    assert response.status_code == 200, response.json()
+    employee = Employee.objects.get(user=user_api.user)
+    assert [w.description for w in employee.work_exps.all()] == [description]
 
 
 def test_every_bad_field_is_reported_at_once(user_api, world):

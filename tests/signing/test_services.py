@@ -181,7 +181,7 @@ def test_approve_reports_every_bad_field_at_once(app, world):
     assert set(caught.value.data["errors"]) == {"contract", "entry_date", "salary"}
 
 
-@pytest.mark.parametrize("reason", ["", "   ", None, "x" * 257, "坏\x00字符", 42])
+@pytest.mark.parametrize("reason", ["", "   ", None, "x" * 257, "坏\x00字符", "坏\u202e字符", 42])
 def test_reject_needs_a_reasonable_reason(app, world, reason):
     with pytest.raises(InvalidInput) as caught:
         services.application_reject(application=app, staff=world.handler, reason=reason)
