@@ -7,6 +7,8 @@ education), else empty. Keys are what clients send back, so they never change
 once published: values may be reworded, keys may not.
 """
 
+from django.db import models
+
 EDU_TYPE = [
     ("junior", "初中", "70"),
     ("senior", "高中", "60"),
@@ -78,11 +80,40 @@ _NATIONS = [
 ]
 NATION = [(f"{number:02d}", f"{name}族", f"{number:02d}") for number, name in enumerate(_NATIONS, start=1)]
 
-# Seed §2.2.1 fixes these integer codes; the key is the integer as text.
-MARITAL_STS = [("1", "未婚", ""), ("2", "已婚", ""), ("3", "离异", "")]
-POLITICAL_STS = [("1", "共产党员", ""), ("2", "共青团员", ""), ("3", "群众", "")]
-ACCT_TYPE = [("0", "农村", ""), ("1", "城市", "")]
-GENDER = [("0", "未知", ""), ("1", "男", ""), ("2", "女", "")]
+
+# Seed §2.2.1 fixes these integer codes. They are the one source of both the resume's model
+# choices (employees.models uses these classes) and the dictionaries: the key is the integer as text.
+class Gender(models.IntegerChoices):
+    UNKNOWN = 0, "未知"
+    MALE = 1, "男"
+    FEMALE = 2, "女"
+
+
+class MaritalStatus(models.IntegerChoices):
+    SINGLE = 1, "未婚"
+    MARRIED = 2, "已婚"
+    DIVORCED = 3, "离异"
+
+
+class PoliticalStatus(models.IntegerChoices):
+    PARTY_MEMBER = 1, "共产党员"
+    LEAGUE_MEMBER = 2, "共青团员"
+    MASSES = 3, "群众"
+
+
+class AccountType(models.IntegerChoices):
+    RURAL = 0, "农村"
+    URBAN = 1, "城市"
+
+
+def _entries(choices: type[models.IntegerChoices]) -> list[tuple[str, str, str]]:
+    return [(str(value), label, "") for value, label in choices.choices]
+
+
+MARITAL_STS = _entries(MaritalStatus)
+POLITICAL_STS = _entries(PoliticalStatus)
+ACCT_TYPE = _entries(AccountType)
+GENDER = _entries(Gender)
 
 RELATIONSHIP = [
     ("father", "父亲", ""),

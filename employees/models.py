@@ -12,6 +12,9 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+# The resume's coded fields take their choices from the dictionaries they are published in.
+from dictionaries.reference import AccountType, Gender, MaritalStatus, PoliticalStatus
+
 
 class VerifyStatus(models.IntegerChoices):
     """Seed §3.1.2: 0 待实名, 1 实名中, 2 实名成功, 3 实名失败."""
@@ -20,29 +23,6 @@ class VerifyStatus(models.IntegerChoices):
     VERIFYING = 1, "实名中"
     VERIFIED = 2, "实名成功"
     FAILED = 3, "实名失败"
-
-
-class Gender(models.IntegerChoices):
-    UNKNOWN = 0, "未知"
-    MALE = 1, "男"
-    FEMALE = 2, "女"
-
-
-class MaritalStatus(models.IntegerChoices):
-    SINGLE = 1, "未婚"
-    MARRIED = 2, "已婚"
-    DIVORCED = 3, "离异"
-
-
-class PoliticalStatus(models.IntegerChoices):
-    PARTY_MEMBER = 1, "共产党员"
-    LEAGUE_MEMBER = 2, "共青团员"
-    MASSES = 3, "群众"
-
-
-class AccountType(models.IntegerChoices):
-    RURAL = 0, "农村"
-    URBAN = 1, "城市"
 
 
 class WechatUser(models.Model):

@@ -16,10 +16,11 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from dictionaries.reference import AccountType, Gender, MaritalStatus, PoliticalStatus
 from shanqian.serializers import ApiSerializer, FormArrayListSerializer, TextField
 
 from .idcard import IdNumberError, parse_id_number
-from .models import AccountType, Gender, MaritalStatus, PoliticalStatus, SmsPurpose
+from .models import SmsPurpose
 from .phones import MOBILE_MESSAGE, is_mobile
 from .validators import is_contact_phone
 

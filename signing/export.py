@@ -20,8 +20,8 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
+from dictionaries.reference import Gender
 from employees.masking import mask_id_number, mask_phone
-from employees.models import Gender
 from shanqian import xlsx
 from shanqian.xlsx import CONTENT_TYPE, local_naive
 
