@@ -21,8 +21,7 @@ from shanqian.serializers import ApiSerializer, FormArrayListSerializer, TextFie
 
 from .idcard import IdNumberError, parse_id_number
 from .models import SmsPurpose
-from .phones import MOBILE_MESSAGE, is_mobile
-from .validators import is_contact_phone
+from .phones import MOBILE_MESSAGE, is_contact_phone, is_mobile
 
 
 class WeixinLoginSerializer(ApiSerializer):

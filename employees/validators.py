@@ -12,21 +12,16 @@ Resume checks against reference data (SPEC §5.1), each a small function that
   only when the level above has no children (东莞市 has no counties; 香港 has no
   cities); a chain may be left out entirely (the seed's columns are nullable).
   Names come from the region table. One query for the six ids.
-* ``is_contact_phone`` — an emergency contact may also be a landline
-  (mobiles follow ``employees.phones.is_mobile``).
+
+Phone numbers have their patterns in ``employees.phones``.
 """
 
 from __future__ import annotations
-
-import re
 
 from django.db.models import Exists, OuterRef
 
 from dictionaries.models import Region
 from dictionaries.selectors import dict_keys_of
-
-# An emergency contact may be a landline: 0 + area code, optional hyphen, 7–8 digits, optional extension.
-CONTACT_PHONE = re.compile(r"^(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(?:-\d{1,6})?)$")
 
 NATION = "Nation"
 EDU_TYPE = "Edu_Type"
@@ -46,10 +41,6 @@ REGION_CHAINS = (
     ),
 )
 REGION_ID_FIELDS = tuple(level[0] for chain in REGION_CHAINS for level in chain)
-
-
-def is_contact_phone(value: str) -> bool:
-    return bool(CONTACT_PHONE.match(value or ""))
 
 
 def dictionary_errors(*, nation: str = "", relationship: str = "", edu_types: list[str] = ()) -> dict:
