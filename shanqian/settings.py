@@ -425,9 +425,6 @@ METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 PROMETHEUS_EXPORT_MIGRATIONS = False
 
-# Benchmarks only: exposes a bare JsonResponse view as the framework ceiling.
-BENCH_CEILING_VIEW = env.bool("BENCH_CEILING_VIEW", default=False)
-
 # --- Background work: Celery, the outbox, notifications, webhooks, bulk jobs (SPEC §11) ---------
 
 # The broker. Unset (the embedded default) → no broker: tasks run eagerly, in-process, after the
