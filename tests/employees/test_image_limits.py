@@ -116,7 +116,7 @@ def test_a_decode_that_waits_too_long_is_a_503(settings, monkeypatch):
 
 
 def test_the_default_caps_are_purpose_fit(settings):
-    """Finding 4: decided and documented (README, docs/operations.md)."""
+    """Finding 4: decided and documented (docs/configuration.md, docs/operations.md)."""
     assert settings.UPLOAD_MAX_PIXELS == 4096 * 4096
     assert settings.UPLOAD_MAX_PIXELS_PNG == 12_000_000
     assert settings.UPLOAD_MAX_PIXELS_WEBP == 2048 * 1536

@@ -1,6 +1,7 @@
 """Settings rules, production checks, the OpenAPI schema and the platform admin."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,33 @@ def _manage(*args, **env):
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
     )
+
+
+def _environment_variables(path: Path, pattern: str) -> set[str]:
+    return set(re.findall(pattern, path.read_text(encoding="utf-8")))
+
+
+def test_every_environment_variable_is_documented_in_docs_configuration():
+    documented = set(
+        re.findall(r"`([A-Z][A-Z0-9_]+)`", (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8"))
+    )
+    read = _environment_variables(ROOT / "shanqian" / "settings.py", r"env\.\w+\(\s*\"([A-Z][A-Z0-9_]+)\"")
+    read |= _environment_variables(
+        ROOT / "shanqian" / "gunicorn_conf.py", r"os\.environ\.get\(\s*[\"']([A-Z][A-Z0-9_]+)[\"']"
+    )
+    assert len(read) > 100  # the patterns still find what settings.py reads
+
+    missing = sorted(read - documented)
+
+    assert not missing, f"add these to docs/configuration.md (default and meaning): {missing}"
+
+
+def test_readme_links_stay_inside_the_repository():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "../shared" not in readme
+    for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", readme):
+        if not target.startswith(("http://", "https://")):
+            assert (ROOT / target).exists(), target
 
 
 def test_production_refuses_to_start_without_secret_key():
