@@ -2,7 +2,7 @@
 Issue 15, finding 9: a Content-Security-Policy on /api and /admin, and in a real browser the
 admin's own scripts and Swagger UI still work under it (no violation reported).
 
-Headless Debian Chromium through Playwright, with the fixtures of the back-office browser test.
+Headless Debian Chromium through Playwright, with the browser fixtures of ``tests/support/browser.py``.
 Every page records ``securitypolicyviolation`` events; the test fails on any.
 """
 
@@ -11,7 +11,7 @@ import re
 import pytest
 
 from tests.factories import AdminUserFactory
-from tests.signing.test_admin_browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright, world  # noqa: F401 (fixtures)
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright, world  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -19,64 +19,13 @@ from rest_framework.test import APIClient
 
 from employees.tokens import issue_token
 from signing.models import SignApplication, SignStatus
-from tests.factories import (
-    CompanyFactory,
-    ContractFactory,
-    HandlerFactory,
-    PlatformFactory,
-    WechatUserFactory,
-    make_application,
-)
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright, world  # noqa: F401 (fixtures)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOT_LIST = "/tmp/backoffice-changelist.png"
 SCREENSHOT_APPROVE = "/tmp/backoffice-approve-form.png"
 REASON = "身份证照片不清晰，请重新上传后再提交"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def sync_playwright():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is not installed (Debian package 'chromium'): browser test skipped")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("the 'playwright' Python package is not installed: browser test skipped")
-    return sync_playwright
-
-
-@pytest.fixture
-def world(settings):
-    platform = PlatformFactory(code="demo")
-    handler = HandlerFactory(username="hr-browser", name="王芳")
-    stranger = HandlerFactory(username="hr-other", name="李强")
-    company = CompanyFactory(company_name="闪签云演示科技有限公司")
-    contract = ContractFactory(company=company, contract_name="劳动合同（固定期限）")
-
-    def applicant(name, owner=handler, status=SignStatus.APPLIED):
-        application = make_application(handler=owner, company=company, name=name, status=status)
-        application.em.user.platform = platform
-        application.em.user.save(update_fields=["platform"])
-        return application
-
-    to_approve = applicant("张三")
-    to_reject = applicant("李四")
-    applicant("王五", status=SignStatus.AWAITING_SIGNATURE)
-    applicant("赵六", status=SignStatus.SIGNED)
-    applicant("孙七", status=SignStatus.REJECTED)
-    applicant("别人的申请", owner=stranger)
-    WechatUserFactory(platform=platform)
-    return {"handler": handler, "contract": contract, "approve": to_approve, "reject": to_reject}
 
 
 def em_status(application):
@@ -87,7 +36,7 @@ def em_status(application):
     return body["data"]
 
 
-def test_a_handler_approves_and_rejects_in_the_browser(live_server, sync_playwright, world):
+def test_a_handler_approves_and_rejects_in_the_browser(live_server, sync_playwright, world):  # noqa: F811
     entry = (datetime.date.today() + datetime.timedelta(days=14)).isoformat()
     base = live_server.url
 
