@@ -19,7 +19,7 @@ from signing.pki.company import company_certificate_issue
 from signing.sealing.verification import verify_document
 from tests.factories import CompanyFactory, ContractFactory, HandlerFactory, make_contract
 from tests.signing.pki.conftest import pki  # noqa: F401  (fixture; pki_settings is autouse)
-from tests.signing.test_admin_browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright  # noqa: F401
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, sync_playwright  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
