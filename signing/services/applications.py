@@ -14,9 +14,11 @@ Moves (``MOVES``, the one table)::
 Every move goes through ``_transition``: inside ``transaction.atomic`` it re-reads
 the row with ``select_for_update()``, checks the actor and the move, runs the
 caller's checks against the *locked* row, saves ``update_fields``, writes the
-``SignEvent`` (from, to, actor, IP, user agent, location, city, note) and defers
-side effects (``signals.application_status_changed``, logging) with
-``transaction.on_commit``. Two staff approving at once, or a double-tapped sign
+``SignEvent`` (from, to, actor, IP, user agent, location, city, note), writes the
+move's notices as outbox rows in the same transaction (``notifications.services.
+on_status_changed``: never lost for a committed move, never sent for a rolled-back one)
+and defers the remaining side effects (``signals.application_status_changed``, logging)
+with ``transaction.on_commit``. Two staff approving at once, or a double-tapped sign
 button, give one transition and one ``TransitionNotAllowed`` (409/40900).
 ``select_for_update`` is a no-op on SQLite; the concurrency tests run on
 PostgreSQL and MariaDB.
@@ -60,6 +62,7 @@ from ..ledger import selectors as ledger_selectors
 from ..ledger import services as ledger
 from ..ledger.models import OPEN_CONTRACT_STATUSES, EmploymentContract
 from ..models import SignApplication, SignEvent, SignStatus
+from ..notifications import services as notifications
 from ..signals import application_status_changed
 
 if TYPE_CHECKING:
@@ -178,6 +181,10 @@ def _transition(
             # Signed (online, with its sealed document by now, or offline): the ledger's record
             # opens in the same transaction (SPEC §12).
             ledger.contract_open(application=application)
+        # The notices are outbox rows of this transaction: they commit or roll back with the move.
+        notifications.on_status_changed(
+            application=application, source=source, target=spec.target, actor_staff=actor_staff
+        )
         _on_commit_status_changed(application.pk, source, spec.target)
     return application
 
@@ -369,6 +376,9 @@ def application_create(
             actor_staff=actor_staff,
             client=client,
         )
+        notifications.on_status_changed(
+            application=application, source=None, target=SignStatus.APPLIED, actor_staff=actor_staff
+        )
         _on_commit_status_changed(application.pk, None, SignStatus.APPLIED)
     return application
 
@@ -418,6 +428,9 @@ def application_update_pending(
                 client=client,
                 note="简历更新，申请随之变更：" + "；".join(changes),
             )
+            if "ad_user" in fields:
+                # The new handler learns of the application they now handle (an outbox row of this transaction).
+                notifications.on_reassigned(application=locked)
     return locked
 
 
