@@ -22,15 +22,20 @@ it); the mixin turns each into
   outside it is "不存在" on the per-object page.
 
 Nothing here writes a model: the services do, and they check the actor again on the locked row.
-A confirmed bulk run goes through ``ReviewActionsMixin.review_runner`` — the seam where a run
-of more than ``BULK_INLINE_LIMIT`` rows can be handed to a background job instead of
-``run_inline`` (see ``BulkRun``).
+A confirmed bulk run goes through ``ReviewActionsMixin.review_runner``: up to
+``BULK_INLINE_LIMIT`` rows run in the request (``run_inline``); more become a background job
+(``run_as_job``, ``shanqian.bulk``) and the user lands on its progress page. The job keeps the
+action's name, the row ids, the POSTed form fields, the staff id and the client context; the
+worker cleans the form again per row (against the database of that moment), checks the staff
+member's permission on the row, and calls the same ``action.perform`` — the row's move, its
+notices and its item's result commit together (``shanqian.bulk``: each row exactly once).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
@@ -39,12 +44,15 @@ from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.datastructures import MultiValueDict
 
+from . import bulk
 from .client import ClientContext, client_context
-from .errors import ApiError, InvalidInput
+from .errors import ApiError, Conflict, Forbidden, InvalidInput, NotFound
 
 MAX_NAMES = 10
 MAX_ID_LENGTH = 18
@@ -216,6 +224,8 @@ class BulkRun:
     data: dict
     staff: object
     client: ClientContext | None
+    # The form's fields as POSTed ({name: [values]}): what a background job cleans again per row.
+    posted: dict = field(default_factory=dict)
 
 
 def run_inline(modeladmin, request, run: BulkRun) -> list:
@@ -231,6 +241,48 @@ def run_inline(modeladmin, request, run: BulkRun) -> list:
     for obj in done:
         modeladmin.log_change(request, obj, run.action.label)
     return done
+
+
+def client_params(client: ClientContext | None) -> dict | None:
+    """A client context as JSON (a job's parameters)."""
+    if client is None:
+        return None
+    return {
+        "ip": client.ip,
+        "user_agent": client.user_agent,
+        "lng": None if client.lng is None else str(client.lng),
+        "lat": None if client.lat is None else str(client.lat),
+        "city": client.city,
+    }
+
+
+def client_from(params: dict | None) -> ClientContext | None:
+    if not params:
+        return None
+    return ClientContext(
+        ip=params.get("ip"),
+        user_agent=params.get("user_agent") or "",
+        lng=None if params.get("lng") is None else Decimal(params["lng"]),
+        lat=None if params.get("lat") is None else Decimal(params["lat"]),
+        city=params.get("city"),
+    )
+
+
+def run_as_job(modeladmin, request, run: BulkRun) -> HttpResponseRedirect:
+    """Hand the run to a background job (``shanqian.bulk``) and show its progress page."""
+    job = bulk.start(
+        action=modeladmin.review_job_name(run.action),
+        rows=[(obj.pk, modeladmin.review_describe(obj)) for obj in run.objects],
+        params={"data": run.posted, "client": client_params(run.client)},
+        user=run.staff,
+        return_url=modeladmin._admin_url(request, "changelist"),
+    )
+    modeladmin.message_user(
+        request,
+        f"「{run.action.label}」共 {job.total} 条，已转为后台任务 #{job.pk}：本页显示进度，完成后列出每一条的结果。",
+        messages.INFO,
+    )
+    return HttpResponseRedirect(bulk.progress_url(job))
 
 
 def _bulk_action(action: ReviewAction):
@@ -268,9 +320,55 @@ class ReviewActionsMixin:
     def review_describe(self, obj) -> str:
         return f"{self.review_name(obj)}（#{obj.pk}）"
 
-    def review_runner(self, request, run: BulkRun) -> Callable[..., list]:
-        """How a confirmed bulk run is carried out: now, row by row (the seam for a background job)."""
-        return run_inline
+    def review_runner(self, request, run: BulkRun) -> Callable:
+        """How a confirmed bulk run is carried out: in the request up to ``BULK_INLINE_LIMIT`` rows, else a job."""
+        return run_inline if bulk.runs_inline(len(run.objects)) else run_as_job
+
+    # --- background jobs: one registered bulk action per review action ------------------------------
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for action in self.review_actions.values():
+            bulk.register(
+                bulk.BulkAction(
+                    name=self.review_job_name(action),
+                    label=action.label,
+                    perform=lambda object_id, params, staff, _name=action.name: self.review_job_row(
+                        _name, object_id, params, staff
+                    ),
+                )
+            )
+
+    def review_job_name(self, action: ReviewAction) -> str:
+        return f"{self.opts.label_lower}.{action.name}"
+
+    def review_job_row(self, name: str, object_id: int, params: dict, staff) -> str:
+        """One row of a review job, in the worker: the same checks and service call as ``run_inline``."""
+        action = self.review_actions[name]
+        queryset = self.model._default_manager.all()
+        if self.review_select_related:
+            queryset = queryset.select_related(*self.review_select_related)
+        obj = queryset.filter(pk=object_id).first()
+        if obj is None:
+            raise NotFound("记录已不存在")
+        # The permission as of now, not as of the click: an account disabled meanwhile stops here.
+        request = HttpRequest()
+        request.user = staff
+        if not (staff.is_active and staff.is_staff) or not self.may_review(request, action, obj):
+            raise Forbidden("您已无权处理该记录")
+        blocked = self.review_blocked(obj, action)
+        if blocked:
+            raise Conflict(blocked)
+        try:
+            kwargs = action.form_kwargs([obj]) if action.form_kwargs else {}
+        except ActionRefused as exc:
+            raise Conflict(str(exc)) from None
+        form = action.form_class(MultiValueDict(params.get("data") or {}), **kwargs)
+        if not form.is_valid():
+            raise InvalidInput(errors={field: list(errors) for field, errors in form.errors.items()})
+        action.perform(obj, staff=staff, data=form.cleaned_data, client=client_from(params.get("client")))
+        self.log_change(request, obj, action.label)
+        return f"已{action.label}"
 
     def may_review(self, request, action: ReviewAction, obj=None) -> bool:
         return getattr(self, f"has_{action.permission}_permission")(request, obj)
@@ -403,9 +501,10 @@ class ReviewActionsMixin:
                 data=form.cleaned_data,
                 staff=request.user,
                 client=client_context(request),
+                posted={name: request.POST.getlist(form.add_prefix(name)) for name in form.fields},
             )
-            self.review_runner(request, run)(self, request, run)
-            return None
+            result = self.review_runner(request, run)(self, request, run)
+            return result if isinstance(result, HttpResponseBase) else None
         noun = self.opts.verbose_name
         page = ActionPage(
             title=f"{action.label}：{len(objects)} 条{noun}",

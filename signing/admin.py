@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
@@ -43,6 +43,7 @@ from employees.resume_display import (
     resume_field,
     work_table,
 )
+from shanqian import bulk
 from shanqian.admin_reviews import ActionRefused, ReviewAction, ReviewActionsMixin
 from shanqian.admin_site import StartPanel
 from shanqian.admin_tools import ReadOnlyAdminMixin, local_time, masked, object_from, personal_columns
@@ -53,7 +54,7 @@ from shanqian.storage import signed_file_url
 from .admin_forms import ApproveForm, CancelForm, RejectForm, SignOfflineForm
 from .admin_verify import verify_document_urls
 from .display import application_badge
-from .export import CONTENT_TYPE, applications_xlsx, export_filename
+from .export import CONTENT_TYPE, EXPORT_JOB, applications_xlsx, export_filename
 from .models import SignApplication, SignedDocument, SignEvent, SignStatus
 from .selectors import WORK_QUEUE_ORDERING, application_dashboard, applications_visible_to
 from .services import applications as services
@@ -463,7 +464,24 @@ class SignApplicationAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdminM
 
     @admin.action(description="导出 Excel", permissions=["view"])
     def export_selected(self, request, queryset):
-        return self._xlsx_response(request, queryset)
+        if bulk.runs_inline(queryset.count()):
+            return self._xlsx_response(request, queryset)
+        # More rows than BULK_INLINE_LIMIT: a background job writes the file; its page links it.
+        rows = [
+            (pk, f"{name}（#{pk}）")
+            for pk, name in queryset.order_by(*WORK_QUEUE_ORDERING).values_list("pk", "em__real_name")
+        ]
+        job = bulk.start(
+            action=EXPORT_JOB,
+            rows=rows,
+            params={},
+            user=request.user,
+            return_url=self._admin_url(request, "changelist"),
+        )
+        self.message_user(
+            request, f"「导出 Excel」共 {job.total} 条，已转为后台任务 #{job.pk}：完成后在本页下载文件。", messages.INFO
+        )
+        return HttpResponseRedirect(bulk.progress_url(job))
 
 
 # --- events and documents: read-only ------------------------------------------------------------------

@@ -26,4 +26,8 @@ class SigningConfig(AppConfig):
         retention.install(retained_employee_ids)
         # The outbox channels this app delivers (shanqian.outbox): worker, HR and webhook notices.
         channels.register()
+        # Exports of more than BULK_INLINE_LIMIT rows run as background jobs (shanqian.bulk).
+        from .export import register_export_job
+
+        register_export_job()
         from .pki import checks  # noqa: F401  (registers the PKI and time-source system checks)

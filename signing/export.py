@@ -109,3 +109,41 @@ def export_rows(queryset: QuerySet, *, mask: bool) -> Iterable[tuple]:
 def applications_xlsx(queryset: QuerySet, *, mask: bool):
     """A temporary file holding the workbook (caller closes it; FileResponse does)."""
     return xlsx.write_xlsx(title=SHEET_TITLE, columns=COLUMNS, rows=export_rows(queryset, mask=mask))
+
+
+# --- more than BULK_INLINE_LIMIT rows: a background job (shanqian.bulk) -------------------------------
+
+EXPORT_JOB = "signing.export"
+
+
+def export_job_row(object_id: int, params: dict, staff) -> str:
+    """Nothing to do per row: the file is written once, at the end, from the rows still visible."""
+    return "已导出"
+
+
+def export_job_finish(job, done_ids: list[int]) -> str:
+    """Write the workbook of the job's rows to storage; returns its name (the progress page links it)."""
+    from django.core.files import File
+    from django.core.files.storage import default_storage
+
+    from shanqian.models import BulkJobItem
+    from shanqian.roles import masks_personal_data
+
+    from .models import SignApplication
+    from .selectors import WORK_QUEUE_ORDERING, applications_visible_to
+
+    staff = job.created_by
+    # The scope and the masking as of now: a handler who lost an application meanwhile does not get it.
+    rows = job.items.filter(state=BulkJobItem.State.DONE).values("object_id")
+    queryset = applications_visible_to(staff=staff, queryset=SignApplication.objects.filter(pk__in=rows))
+    output = applications_xlsx(queryset.order_by(*WORK_QUEUE_ORDERING), mask=masks_personal_data(staff))
+    with output:
+        return default_storage.save(f"exports/{job.pk}/{export_filename()}", File(output))
+
+
+def register_export_job() -> None:
+    from shanqian import bulk
+
+    bulk.register(
+        bulk.BulkAction(name=EXPORT_JOB, label="导出 Excel", perform=export_job_row, finish=export_job_finish)
+    )
