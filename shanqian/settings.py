@@ -499,6 +499,8 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="闪签云 <noreply@localhost>")
+# Where EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend writes one file per message.
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 
 # --- The contract ledger (SPEC §12; signing.ledger) ---------------------------------------------
 
