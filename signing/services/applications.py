@@ -791,5 +791,9 @@ def application_renew(
         )
         locked.renewal_application = application
         locked.save(update_fields=["renewal_application", "updated_at"])
+        # The worker is asked to read and sign the renewal, in this transaction (an outbox row).
+        notifications.on_status_changed(
+            application=application, source=None, target=SignStatus.AWAITING_SIGNATURE, actor_staff=staff
+        )
         _on_commit_status_changed(application.pk, None, SignStatus.AWAITING_SIGNATURE)
     return application

@@ -182,3 +182,30 @@ def test_a_refused_move_writes_no_notice(application, handler, contract):
         approve(application, handler, contract)
 
     assert OutboxMessage.objects.count() == 0
+
+
+def test_a_renewal_asks_the_worker_to_sign_in_its_own_transaction(handler, company, contract):
+    from tests.factories import make_contract
+
+    today = timezone.localdate()
+    record = make_contract(
+        handler=handler,
+        company=company,
+        name="张三",
+        start_date=today - datetime.timedelta(days=300),
+        end_date=today + datetime.timedelta(days=25),
+        salary="8000.00",
+    )
+    OutboxMessage.objects.all().delete()
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.application_renew(record=record, staff=handler, contract=contract, salary="9000")
+        assert OutboxMessage.objects.filter(channel="worker.sms").count() == 1
+        raise RuntimeError
+    assert OutboxMessage.objects.count() == 0
+
+    renewal = services.application_renew(record=record, staff=handler, contract=contract, salary="9000")
+
+    (sms,) = OutboxMessage.objects.filter(channel="worker.sms")
+    assert sms.payload["kind"] == "approved"
+    assert sms.ref == f"signing.signapplication:{renewal.pk}"
