@@ -71,9 +71,7 @@ def test_approving_more_than_the_limit_becomes_a_job_with_a_progress_page(
     assert OutboxMessage.objects.filter(channel="worker.sms").count() == 8
     assert LogEntry.objects.filter(user=handler, change_message="审核通过").count() == 8
     # The audit events carry the client of the click, not of the worker.
-    assert {app.events.get(to_status=2).ip for app in SignApplication.objects.filter(pk__in=ids(rows))} == {
-        "127.0.0.1"
-    }
+    assert {app.events.get(to_status=2).ip for app in SignApplication.objects.filter(pk__in=ids(rows))} == {"127.0.0.1"}
 
     page = handler_client.get(response["Location"])
     text = page.content.decode()

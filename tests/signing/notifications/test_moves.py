@@ -48,12 +48,11 @@ def sms_lines(settings) -> list[dict]:
 def test_approving_writes_the_workers_notice_and_the_webhook_in_the_moves_transaction(
     application, handler, contract, endpoint, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks() as callbacks:
-        with transaction.atomic():
-            approve(application, handler, contract)
-            # Inside the move's transaction, before anything is queued.
-            assert channels() == ["webhook", "worker.sms"]
-            assert callbacks == []
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        approve(application, handler, contract)
+        # Inside the move's transaction, before anything is queued.
+        assert channels() == ["webhook", "worker.sms"]
+        assert callbacks == []
 
     rows = dict(outbox_rows())
     assert rows["worker.sms"]["kind"] == "approved"
@@ -154,7 +153,8 @@ def test_opening_an_application_tells_its_handler(employee, handler, company, dj
         application = services.application_create(employee=employee, choice=choice, actor_user=employee.user)
 
     (row,) = OutboxMessage.objects.all()
-    assert (row.channel, row.payload["kind"], row.payload["handler_id"]) == ("hr.email", "application_assigned", handler.pk)
+    assert (row.channel, row.payload["kind"]) == ("hr.email", "application_assigned")
+    assert row.payload["handler_id"] == handler.pk
     assert row.ref == f"signing.signapplication:{application.pk}"
     (email,) = mail.outbox
     assert email.to == ["wangfang@example.com"]
@@ -167,7 +167,8 @@ def test_a_pending_application_handed_to_another_handler_tells_the_new_one(appli
     services.application_update_pending(application=application, choice=choice, actor_user=employee.user)
 
     (row,) = OutboxMessage.objects.all()
-    assert (row.channel, row.payload["kind"], row.payload["handler_id"]) == ("hr.email", "application_assigned", newcomer.pk)
+    assert (row.channel, row.payload["kind"]) == ("hr.email", "application_assigned")
+    assert row.payload["handler_id"] == newcomer.pk
 
     # The same choice again changes nothing and tells nobody.
     services.application_update_pending(application=application, choice=choice, actor_user=employee.user)
