@@ -10,6 +10,9 @@ as an instance holding only ``id`` and ``platform_id``: any other field is read
 from the database when first touched (Django's deferred fields), so it is never
 stale — and the many views that need only ``request.user.pk`` run no user query.
 
+A user holds at most ``SESSION_TOKENS_PER_USER`` live tokens: a new login revokes the oldest
+beyond that. ``POST /api/weixin/logout`` revokes the calling token.
+
 Revocation takes effect at once on every instance: ``revoke_tokens`` (and a
 deleted token row) overwrites the cache entry with a tombstone, and readers
 fill the cache only with ``cache.add``, so a reader that looked the token up
@@ -50,15 +53,29 @@ def _key(token_digest: str) -> str:
 
 
 def issue_token(*, user: WechatUser, ip: str | None = None, user_agent: str = "") -> str:
-    """Create a session for ``user`` and return the raw token (never stored)."""
+    """
+    Create a session for ``user`` and return the raw token (never stored).
+
+    A user holds at most ``SESSION_TOKENS_PER_USER`` live tokens (SPEC §4.1): the oldest beyond
+    that are revoked in the same transaction, under a lock on the user row, so parallel logins
+    of one user cannot leave more behind.
+    """
     raw = secrets.token_urlsafe(32)
-    SessionToken.objects.create(
-        user=user,
-        digest=digest(raw),
-        expires_at=timezone.now() + settings.SESSION_TOKEN_TTL,
-        ip=ip,
-        user_agent=user_agent[:512],
-    )
+    now = timezone.now()
+    with transaction.atomic():
+        WechatUser.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+        token = SessionToken.objects.create(
+            user=user,
+            digest=digest(raw),
+            expires_at=now + settings.SESSION_TOKEN_TTL,
+            ip=ip,
+            user_agent=user_agent[:512],
+        )
+        live = SessionToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now).exclude(pk=token.pk)
+        keep = max(1, settings.SESSION_TOKENS_PER_USER) - 1
+        excess = list(live.order_by("-created_at", "-pk").values_list("pk", flat=True)[keep:])
+        if excess:
+            revoke_tokens(SessionToken.objects.filter(pk__in=excess))
     return raw
 
 

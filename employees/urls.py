@@ -5,6 +5,7 @@ from . import consent_views, views
 urlpatterns = [
     # --- identity ---
     api_path("weixin/login", views.WeixinLoginView.as_view(), name="weixin-login"),
+    api_path("weixin/logout", views.WeixinLogoutView.as_view(), name="weixin-logout"),
     api_path("captcha", views.CaptchaView.as_view(), name="captcha"),
     api_path("verifycode", views.VerifyCodeView.as_view(), name="verifycode"),
     api_path("image", views.ImageUploadView.as_view(), name="image"),

@@ -54,6 +54,26 @@ class WeixinLoginView(APIView):
         return Response({"session_token": result.session_token, "em_id": result.em_id})
 
 
+class WeixinLogoutView(APIView):
+    """``POST /api/weixin/logout`` — ours (SPEC §4.1): end the calling session."""
+
+    @extend_schema(
+        operation_id="weixin_logout_create",
+        summary="退出登录",
+        description=(
+            "吊销本次请求所带的 X-auth-token，之后任何实例都拒绝它（401/40100）；data 为 null。"
+            f"每个用户最多保留 {settings.SESSION_TOKENS_PER_USER} 个有效令牌（SESSION_TOKENS_PER_USER），"
+            "再次登录时最早的令牌被吊销。"
+        ),
+        request=None,
+        responses={200: OpenApiResponse({"type": "object", "nullable": True, "example": None}, description="成功")},
+        tags=["登录与验证码"],
+    )
+    def post(self, request):
+        identity.wechat_logout(token=request.auth)
+        return Response(None)
+
+
 class CaptchaView(APIView):
     """``GET /api/captcha`` — the PNG itself; its key in a cookie and a header (SPEC §4.11)."""
 

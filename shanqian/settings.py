@@ -274,6 +274,8 @@ SPECTACULAR_SETTINGS = {
 # --- Tokens, captcha, SMS, WeChat ---------------------------------------------------
 
 SESSION_TOKEN_TTL = timedelta(days=env.int("SESSION_TOKEN_TTL_DAYS", default=30))
+# Live session tokens a mini-program user may hold (one per device); a new login revokes the oldest.
+SESSION_TOKENS_PER_USER = env.int("SESSION_TOKENS_PER_USER", default=5)
 # Seconds a resolved token stays in the cache (employees.tokens); only with a shared cache, since
 # revocation must reach every instance. 0 turns it off.
 TOKEN_CACHE_TTL = env.int("TOKEN_CACHE_TTL", default=60 if REDIS_URL else 0)

@@ -5,6 +5,7 @@ typed, ``<entity>_<verb>``; views only parse, call and serialize).
 * ``wechat_login(*, platform, code, ip, user_agent) -> LoginResult`` — code2Session
   through ``employees.wechat``, find or create the ``WechatUser`` by
   (platform, openid), keep ``session_key`` server-side, issue a session token.
+* ``wechat_logout(*, token)`` — revoke the calling session token.
 * ``captcha_create() -> str`` / ``captcha_check(*, key, answer)`` — one answer
   per captcha key, right or wrong; 42200 otherwise.
 * ``sms_recipient_check(*, purpose, user, phone)`` — who may receive a code of a
@@ -56,7 +57,7 @@ from ..models import (
 )
 from ..otp import sms_code_create
 from ..sms import send_sms
-from ..tokens import issue_token
+from ..tokens import issue_token, revoke_tokens
 from ..wechat import WechatSession, get_wechat_client
 
 logger = logging.getLogger("employees.services")
@@ -125,6 +126,12 @@ def wechat_login(*, platform: Platform, code: str, ip: str | None = None, user_a
         em_id = 0
     logger.info("WeChat login: user %s on %s (new=%s)", user.pk, platform.code, created)
     return LoginResult(session_token=token, em_id=em_id, user=user, created=created)
+
+
+def wechat_logout(*, token: SessionToken) -> None:
+    """End the session of ``token`` (the calling one): every instance refuses it from the next request."""
+    revoke_tokens(SessionToken.objects.filter(pk=token.pk))
+    logger.info("logout: user %s, token %s", token.user_id, token.pk)
 
 
 CAPTCHA_KEY_RE = re.compile(r"^[0-9a-f]{40}$")

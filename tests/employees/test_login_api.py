@@ -396,8 +396,9 @@ def test_login_query_count(api, fake_wechat, platform, capsys):
     def real(ctx):
         return [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"].upper()]
 
-    # new: SELECT user, INSERT user, INSERT token; returning: SELECT user+employee, UPDATE user, INSERT token.
-    assert len(real(new_user)) == 3, real(new_user)
-    assert len(real(returning_user)) == 3, real(returning_user)
+    # new: SELECT user, INSERT user, then the token; returning: SELECT user+employee, UPDATE user, then the token.
+    # The token: lock the user row, INSERT token, SELECT the live ones beyond SESSION_TOKENS_PER_USER.
+    assert len(real(new_user)) == 5, real(new_user)
+    assert len(real(returning_user)) == 5, real(returning_user)
     with capsys.disabled():
-        print(f"\n[login queries] new user: {len(new_user)} total / 3 real; returning: {len(returning_user)} / 3")
+        print(f"\n[login queries] new user: {len(new_user)} total / 5 real; returning: {len(returning_user)} / 5")
