@@ -469,6 +469,12 @@ Result: **{"met" if mem["max_growth_mb"] <= MEMORY_BUDGET_MB else "MISSED"}** (l
 
 {field_encryption.section()}
 
+## Under attack and faults (issue 15)
+
+Peak worker memory with 4 parallel worst-case allowed uploads (`make bench-upload`, the last step of
+`make bench`), the throttles under parallel requests and the Redis-outage status counts: in
+[operations.md, Figures](operations.md#figures-issue-15), with the commands behind them.
+
 ## Command
 
 ```
