@@ -19,6 +19,19 @@ things, and this module states the contract each implementation keeps:
 ``validation_material() -> ValidationMaterial``
     The trust anchors, intermediates and current CRLs that a validator of
     this backend's certificates needs; they go into every document's DSS.
+``signer_status(certificate) -> bytes``
+    A DER OCSP response (RFC 6960) saying a signer's certificate (the event
+    certificate, the company certificate) is good, produced at signing and
+    valid for the minutes of an event certificate. It goes
+    into the DSS: the CRLs were issued before the signature and are valid
+    for days, the event certificate for minutes, so a validator judging the
+    file years later (PAdES B-LTA, ETSI EN 319 102-1 §5.6.2 "time sliding")
+    would otherwise slide the control time to a CRL's ``nextUpdate`` — past
+    the event certificate's expiry (OUT_OF_BOUNDS_NO_POE) — and would find no
+    revocation information issued after the signature
+    (REVOCATION_OUT_OF_BOUNDS_NO_POE). With these responses the control time
+    lands within each certificate's validity, after the signature timestamp
+    and before the document timestamp that proves the signature existed then.
 
 Errors: a refusal that the user can act on (identity not accepted, a company
 not enrolled) is a ``shanqian.errors.Conflict`` with a Chinese message; a CA
@@ -103,6 +116,9 @@ class CaBackend:
     def validation_material(self) -> ValidationMaterial:
         raise NotImplementedError
 
+    def signer_status(self, certificate: PkiCertificate) -> bytes:
+        raise NotImplementedError
+
 
 class LocalCaBackend(CaBackend):
     """The project's own hierarchy (``manage.py pki_init``): issuing CA keys held encrypted in the database."""
@@ -153,6 +169,18 @@ class LocalCaBackend(CaBackend):
     def company_signer(self, certificate):
         held = Held.of(certificate)
         return KeySigner(private_key=held.key(), certificate=held.asn1, chain=[c.asn1 for c in chain()])
+
+    def signer_status(self, certificate):
+        """A response signed by the issuing CA itself (RFC 6960 §4.2.2.2: the CA may sign its own responses)."""
+        issuing = Held.of(certificate.issuer) if certificate.issuer_id else authority(CertificateKind.ISSUING)
+        return profiles.signer_ocsp_response(
+            certificate=Held.of(certificate).certificate,
+            issuer=issuing.certificate,
+            issuer_key=issuing.key(),
+            now=timezone.now(),
+            # Minutes, like the event certificate: within every CRL's window that the DSS holds.
+            minutes=settings.SIGNING_EVENT_CERT_MINUTES,
+        )
 
     def validation_material(self):
         issuing, root = chain()

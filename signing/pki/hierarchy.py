@@ -208,22 +208,26 @@ def pki_init(*, dev_tsa: bool | None = None, organization: str | None = None) ->
     else:
         report.kept.append(issuing)
     issuing_held = Held.of(issuing)
-    issuing_key = issuing_held.key()
+    issuing_held.key()  # proves the passphrase for the issuing CA too
 
     if dev_tsa:
-        tsa = current(CertificateKind.TSA, issuer=issuing)
+        # The TSA is certified by the root, not by the issuing CA of the signers: a validator years
+        # later fetches a current CRL for the TSA's chain to judge the outermost document timestamp,
+        # and a current CRL of the signers' CA would keep it from sliding back to the signing time
+        # (ETSI EN 319 102-1 §5.6.2.1), where the short-lived event certificate was valid.
+        tsa = current(CertificateKind.TSA, issuer=root)
         if tsa is None:
             key = keystore.generate_key()
             cert = profiles.tsa_certificate(
                 public_key=key.public_key(),
-                issuer=issuing_held.certificate,
-                issuer_key=issuing_key,
+                issuer=root_held.certificate,
+                issuer_key=root_key,
                 common_name=_names(CertificateKind.TSA, organization, debug),
                 organization=organization,
                 now=now,
                 endpoints=where,
             )
-            tsa = record_certificate(cert, kind=CertificateKind.TSA, issuer=issuing, key=key)
+            tsa = record_certificate(cert, kind=CertificateKind.TSA, issuer=root, key=key)
             report.created.append(tsa)
         else:
             Held.of(tsa).key()

@@ -20,7 +20,7 @@ import hmac
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 CLOCK_SKEW = datetime.timedelta(minutes=2)
@@ -138,7 +138,7 @@ def issuing_certificate(
     )
 
 
-def _leaf(builder, issuer_key, endpoints: Endpoints, *, eku=None):
+def _leaf(builder, issuer_key, endpoints: Endpoints, *, eku=None, under_root: bool = False):
     builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
     if eku:
         builder = builder.add_extension(
@@ -159,7 +159,10 @@ def _leaf(builder, issuer_key, endpoints: Endpoints, *, eku=None):
         builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=True)
     else:
         builder = builder.add_extension(_key_usage(ca=False), critical=True)
-    builder = _published(builder, endpoints, crl_path=ISSUING_CRL_PATH, crt_path=ISSUING_CRT_PATH)
+    if under_root:
+        builder = _published(builder, endpoints, crl_path=ROOT_CRL_PATH, crt_path=ROOT_CRT_PATH)
+    else:
+        builder = _published(builder, endpoints, crl_path=ISSUING_CRL_PATH, crt_path=ISSUING_CRT_PATH)
     return builder.sign(issuer_key, hashes.SHA256())
 
 
@@ -174,7 +177,8 @@ def tsa_certificate(
         now - CLOCK_SKEW,
         _clamp(now + datetime.timedelta(days=365 * years), issuer),
     )
-    return _leaf(builder, issuer_key, endpoints, eku=[ExtendedKeyUsageOID.TIME_STAMPING])
+    under_root = issuer.subject == issuer.issuer  # the development TSA hangs off the root (see hierarchy)
+    return _leaf(builder, issuer_key, endpoints, eku=[ExtendedKeyUsageOID.TIME_STAMPING], under_root=under_root)
 
 
 def company_certificate(
@@ -250,3 +254,34 @@ def revocation_list(
             entry = entry.add_extension(x509.CRLReason(x509.ReasonFlags[reason]), critical=False)
         builder = builder.add_revoked_certificate(entry.build())
     return builder.sign(issuer_key, hashes.SHA256())
+
+
+def signer_ocsp_response(
+    *, certificate: x509.Certificate, issuer: x509.Certificate, issuer_key, now, minutes: int
+) -> bytes:
+    """
+    "good" for ``certificate`` from ``thisUpdate`` (now, whole seconds, a
+    little in the past for clocks that lag) for ``days`` or until the
+    certificate's own ``notAfter`` if sooner — the window in which a
+    long-term validator places the signature (see ``CaBackend.signer_status``).
+    """
+    from cryptography.x509 import ocsp
+
+    this_update = (now - CLOCK_SKEW).replace(microsecond=0)
+    next_update = min(certificate.not_valid_after_utc, this_update + CLOCK_SKEW + datetime.timedelta(minutes=minutes))
+    response = (
+        ocsp.OCSPResponseBuilder()
+        .add_response(
+            cert=certificate,
+            issuer=issuer,
+            algorithm=hashes.SHA256(),
+            cert_status=ocsp.OCSPCertStatus.GOOD,
+            this_update=this_update,
+            next_update=next_update,
+            revocation_time=None,
+            revocation_reason=None,
+        )
+        .responder_id(ocsp.OCSPResponderEncoding.HASH, issuer)
+        .sign(issuer_key, hashes.SHA256())
+    )
+    return response.public_bytes(serialization.Encoding.DER)

@@ -38,7 +38,7 @@ from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 
 from shanqian.errors import UpstreamBusy
 
-from .hierarchy import Held, authority, chain
+from .hierarchy import Held, authority
 from .models import CertificateKind
 
 logger = logging.getLogger(__name__)
@@ -80,7 +80,10 @@ class DevelopmentTimeStamper(TimeStamper):
     @classmethod
     def from_hierarchy(cls) -> "DevelopmentTimeStamper":
         tsa = authority(CertificateKind.TSA)
-        return cls(tsa=tsa, chain_certs=[c.asn1 for c in chain()[:1]])
+        # The TSA's issuer when it is not the root (the root is the validator's anchor, not embedded).
+        issuer = tsa.record.issuer
+        chain_certs = [] if issuer is None or issuer.issuer_id is None else [Held.of(issuer).asn1]
+        return cls(tsa=tsa, chain_certs=chain_certs)
 
     async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
         return respond(req, certificate=self.tsa.asn1, key=self.tsa.key(), chain=self.chain_certs)

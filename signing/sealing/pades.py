@@ -12,7 +12,9 @@ page appended) and returns it with four incremental revisions on top:
 2. the employer's approval signature with the company credential, with its
    own signature timestamp — P=2 lets it follow the first without breaking it;
 3. + 4. in one revision: a DSS holding every certificate (event, company, TSA,
-   issuing CA, root) and the current CRLs, and a document timestamp
+   issuing CA, root), the current CRLs and the signers' OCSP
+   responses made at signing (what lets a validator years later place the
+   worker's signature inside its certificate's minutes), and a document timestamp
    (``/DocTimeStamp``) over all of it — which PAdES also allows after P=2.
 
 Both signatures carry ``signing_time`` as ``/M`` (whole seconds): the time
@@ -32,6 +34,7 @@ from dataclasses import dataclass, field
 
 from asn1crypto import cms
 from asn1crypto import crl as asn1_crl
+from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
@@ -200,6 +203,7 @@ def seal_pades(
     employer_reason: str,
     location: str = "",
     tsa_trust_roots=(),
+    signer_statuses: list[bytes] = (),
 ) -> SealOutcome:
     """See the module docstring. ``timestamper`` None (``SIGNING_TSA_URL=none``) gives B-B + DSS, no times."""
     signing_time = signing_time.replace(microsecond=0)
@@ -243,11 +247,13 @@ def seal_pades(
         tsa_certs: list[asn1_x509.Certificate] = [c for token in tokens for c in _tsa_certificates(token)]
 
         crls = [asn1_crl.CertificateList.load(der) for der in material.crls]
-        ocsps = []
+        # The signers' OCSP "good" responses, issued after their signatures (CaBackend.signer_status).
+        ocsps = [asn1_ocsp.OCSPResponse.load(der) for der in signer_statuses]
         ours = {c.subject.dump() for c in (*material.intermediates, *material.trust_roots)}
         if any(not c.ca and c.issuer.dump() not in ours for c in tsa_certs):
-            extra_crls, ocsps = _external_revinfo(tsa_certs, tsa_trust_roots)
+            extra_crls, extra_ocsps = _external_revinfo(tsa_certs, tsa_trust_roots)
             crls.extend(extra_crls)
+            ocsps.extend(extra_ocsps)
         certs = _unique(
             [worker.held.asn1, employer.held.asn1, *tsa_certs, *material.intermediates, *material.trust_roots]
         )

@@ -305,8 +305,10 @@ def sign_contract_document(
             facts=facts,
             signature_sha256=signature_sha256,
         )
+        statuses = [backend.signer_status(event_record), backend.signer_status(company_record)]
         outcome = seal_pades(
             merged,
+            signer_statuses=statuses,
             worker=worker,
             employer=employer,
             signing_time=signing_time,

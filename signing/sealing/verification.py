@@ -271,8 +271,9 @@ def _has_signature_timestamp(signature) -> bool:
 
 def _current_crls() -> list:
     """
-    Our CAs' current CRLs, as an online validator would fetch them from
-    /pki/*.crl: the outermost document timestamp is judged *now*, and the CRLs
+    The current CRLs of our CAs that certify TSAs, as an online validator
+    would fetch them from /pki/*.crl: the outermost document timestamp is
+    judged *now*, and the CRLs
     in the DSS stop being current after SIGNING_CRL_VALIDITY_DAYS. Everything
     older is judged with what the DSS proved at the document timestamp's time.
     """
@@ -282,7 +283,10 @@ def _current_crls() -> list:
     from ..pki.models import CA_KINDS
 
     lists = []
-    for record in PkiCertificate.objects.filter(kind__in=CA_KINDS, revoked_at__isnull=True):
+    # Only the CAs that certify time-stamping authorities: a current CRL of the signers' CA would
+    # stop the time slide at "now", where the worker's event certificate has long expired.
+    tsa_issuers = PkiCertificate.objects.filter(kind=CertificateKind.TSA).values("issuer_id")
+    for record in PkiCertificate.objects.filter(kind__in=CA_KINDS, revoked_at__isnull=True, pk__in=tsa_issuers):
         try:
             lists.append(CRLContainer(asn1_crl.CertificateList.load(bytes(crl_current(Held.of(record)).der))))
         except Exception as exc:  # a CA whose key is unavailable here: judge with the DSS alone

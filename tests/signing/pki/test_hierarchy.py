@@ -35,11 +35,12 @@ def test_pki_init_creates_root_issuing_tsa_and_first_crls(pki):
     assert RevocationList.objects.count() == 2
 
     root, issuing, tsa = (_cert(k) for k in (CertificateKind.ROOT, CertificateKind.ISSUING, CertificateKind.TSA))
-    assert root.issuer == root.subject and issuing.issuer == root.subject and tsa.issuer == issuing.subject
+    assert root.issuer == root.subject and issuing.issuer == root.subject and tsa.issuer == root.subject
     assert root.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length == 1
     assert issuing.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length == 0
     issuing.verify_directly_issued_by(root)
-    tsa.verify_directly_issued_by(issuing)
+    # The development TSA hangs off the root (see signing.pki.hierarchy: long-term validation).
+    tsa.verify_directly_issued_by(root)
     # RFC 3161 §2.3: exactly the timeStamping EKU, critical.
     eku = tsa.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
     assert eku.critical and list(eku.value) == [ExtendedKeyUsageOID.TIME_STAMPING]
@@ -47,7 +48,7 @@ def test_pki_init_creates_root_issuing_tsa_and_first_crls(pki):
     dp = issuing.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
     assert dp[0].full_name[0].value == "http://pki.test/pki/root.crl"
     dp = tsa.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
-    assert dp[0].full_name[0].value == "http://pki.test/pki/issuing.crl"
+    assert dp[0].full_name[0].value == "http://pki.test/pki/root.crl"
 
 
 def test_pki_init_is_idempotent(pki):

@@ -43,8 +43,6 @@ def test_the_file_validates_as_b_lta_long_after_signing_against_the_root_alone(p
 
     assert set(results) == {WORKER_FIELD, EMPLOYER_FIELD}
     for name, result in results.items():
-        print("RESULT", name, result.ades_subindic, result.failure_msg)
-    for name, result in results.items():
         assert result.ades_subindic == AdESPassed.OK, (name, result.ades_subindic, result.failure_msg)
         # The proof of existence is the document timestamp of the signing day.
         assert result.oldest_evidence_record_timestamp is not None
