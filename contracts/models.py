@@ -217,3 +217,34 @@ class SealAuthorisation(models.Model):
         if at >= self.valid_until:
             return f"{self.label}已过期"
         return ""
+
+
+class Placement(models.Model):
+    """
+    Where a value of the vocabulary (``contracts.placements.VOCABULARY``) goes on a template: page
+    (1-based) and a box in PDF points, origin at the page's top-left corner.
+    """
+
+    class Source(models.TextChoices):
+        ACROFORM = "acroform", "表单域"
+        ANCHOR = "anchor", "关键字定位"
+        MANUAL = "manual", "手动放置"
+
+    contract = models.ForeignKey(Contract, verbose_name="合同模板", on_delete=models.CASCADE, related_name="placements")
+    key = models.CharField("字段", max_length=32)
+    page = models.PositiveSmallIntegerField("页码")
+    x = models.FloatField("左边距（pt）")
+    y = models.FloatField("上边距（pt）")
+    width = models.FloatField("宽（pt）")
+    height = models.FloatField("高（pt）")
+    source = models.CharField("来源", max_length=16, choices=Source.choices, default=Source.MANUAL)
+    anchor = models.CharField("定位关键字", max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = "字段位置"
+        verbose_name_plural = "字段位置"
+        ordering = ["contract_id", "page", "y", "x", "id"]
+        indexes = [models.Index(fields=["contract", "page"], name="placement_contract_page")]
+
+    def __str__(self):
+        return f"{self.key} p.{self.page}"

@@ -22,7 +22,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Company, CompanySeal, Contract, SealAuthorisation
+from .models import Company, CompanySeal, Contract, EnabledStatus, Placement, SealAuthorisation
+from .placements import MAX_PLACEMENTS, box_problem, detect_placements, page_sizes, placements_missing
 from .seals import round_seal_png, seal_image_clean
 
 CONTRACT_MAX_BYTES = 20 * 1024 * 1024
@@ -71,17 +72,129 @@ def contract_pdf_check(file: File) -> int:
     return pages
 
 
+def unembedded_fonts(file: File) -> list[str]:
+    """The base names of the fonts a PDF uses without embedding them (pdffonts' ``emb no``)."""
+    from pypdf import PdfReader
+
+    file.seek(0)
+    reader = PdfReader(file, strict=False)
+    missing: set[str] = set()
+    seen: set[int] = set()
+
+    def check_font(font) -> None:
+        font = font.get_object()
+        if font.get("/Subtype") == "/Type3":
+            return  # drawn with the document's own glyph procedures
+        descendants = font.get("/DescendantFonts")
+        target = descendants[0].get_object() if descendants else font
+        descriptor = target.get("/FontDescriptor")
+        descriptor = descriptor.get_object() if descriptor is not None else {}
+        if not any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")):
+            missing.add(str(font.get("/BaseFont", "?")).lstrip("/"))
+
+    def walk(resources) -> None:
+        if resources is None:
+            return
+        resources = resources.get_object()
+        for font in (resources.get("/Font") or {}).values():
+            check_font(font)
+        for xobject in (resources.get("/XObject") or {}).values():
+            ref = getattr(xobject, "idnum", None)
+            if ref in seen:
+                continue
+            seen.add(ref)
+            xobject = xobject.get_object()
+            if xobject.get("/Subtype") == "/Form":
+                walk(xobject.get("/Resources"))
+
+    for page in reader.pages:
+        walk(page.get("/Resources"))
+    file.seek(0)
+    return sorted(missing)
+
+
+def template_pdf_check(file: File) -> int:
+    """``contract_pdf_check`` plus what a personalised contract needs: embedded fonts, upright pages."""
+    pages = contract_pdf_check(file)
+    from pypdf import PdfReader
+
+    try:
+        missing = unembedded_fonts(file)
+        file.seek(0)
+        rotated = any((page.get("/Rotate") or 0) % 360 for page in PdfReader(file, strict=False).pages)
+    except Exception as exc:  # hostile structure inside a file that opened
+        raise ValidationError("合同文件已损坏或不是有效的 PDF。", code="invalid_pdf") from exc
+    finally:
+        file.seek(0)
+    if missing:
+        raise ValidationError(
+            f"合同文件使用了未嵌入的字体（{'、'.join(missing[:5])}），在没有这些字体的设备上会显示为方框。"
+            "请在导出 PDF 时选择「嵌入所有字体」后重新上传。",
+            code="fonts_not_embedded",
+        )
+    if rotated:
+        raise ValidationError("合同文件含有旋转的页面，请导出为不旋转的纵向页面后重新上传。", code="rotated")
+    return pages
+
+
 @transaction.atomic
-def contract_save_file(*, contract: Contract, file: File | bytes, name: str = "contract.pdf") -> Contract:
-    """Check, store and fingerprint ``file`` as the template's PDF, then save ``contract``."""
+def contract_save_file(
+    *, contract: Contract, file: File | bytes, name: str = "contract.pdf", detect: bool = True
+) -> Contract:
+    """
+    Check (``template_pdf_check``), store and fingerprint ``file`` as the template's PDF, save
+    ``contract`` and, with ``detect``, replace its placements by those found in the file (AcroForm
+    fields, keyword anchors: ``contracts.placements.detect_placements``). A template that ends up
+    missing a required placement is saved disabled (``contract_placements_missing`` says which).
+    """
     if isinstance(file, bytes):
         file = ContentFile(file, name=name)
-    contract_pdf_check(file)
+    template_pdf_check(file)
     contract.sha256 = file_sha256(file)
+    file.seek(0)
+    data = file.read()
+    file.seek(0)
     contract.file.save(name, file, save=False)
+    boxes = detect_placements(data) if detect else None
+    if boxes is not None:
+        keys = {box.key for box in boxes}
+        if placements_missing(keys):
+            contract.status = EnabledStatus.DISABLED
     contract.full_clean()
     contract.save()
+    if boxes is not None:
+        placements_replace(contract=contract, boxes=boxes, sizes=page_sizes(data))
     return contract
+
+
+def placements_replace(*, contract: Contract, boxes, sizes: list[tuple[float, float]]) -> list[Placement]:
+    """Replace every placement of ``contract``; ``ValidationError`` naming each bad box (nothing changes then)."""
+    problems = [problem for box in boxes if (problem := box_problem(box, sizes))]
+    if len(boxes) > MAX_PLACEMENTS:
+        problems.append(f"字段位置不能超过 {MAX_PLACEMENTS} 个")
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        Placement.objects.filter(contract=contract).delete()
+        return Placement.objects.bulk_create(
+            Placement(
+                contract=contract,
+                key=box.key,
+                page=box.page,
+                x=round(box.x, 2),
+                y=round(box.y, 2),
+                width=round(box.width, 2),
+                height=round(box.height, 2),
+                source=box.source,
+                anchor=box.anchor[:32],
+            )
+            for box in boxes
+        )
+
+
+def contract_placements_missing(*, contract_id: int) -> list[str]:
+    """The required placements the template lacks (``contracts.placements.placements_missing``)."""
+    return placements_missing(Placement.objects.filter(contract_id=contract_id).values_list("key", flat=True))
 
 
 # --- company seals ------------------------------------------------------------------------------------

@@ -43,6 +43,12 @@ class SignApplication(models.Model):
     probation_end = models.DateField("试用期截止日期", null=True, blank=True)
     work_location = models.CharField("工作地点", max_length=128, blank=True)
     working_hours = models.CharField("工时制度", max_length=16, choices=WorkingHours.choices, blank=True)
+    # The personalised contract generated at approval (signing.documents): what the worker reads
+    # (GET /api/sign/contract) and signs; regenerated when its inputs (``contract_document_inputs``,
+    # a digest of the template, its placements and the values) change before signing.
+    contract_document = models.FileField("个性化合同文件", max_length=128, blank=True)
+    contract_document_sha256 = models.CharField("个性化合同 SHA-256", max_length=64, blank=True)
+    contract_document_inputs = models.CharField("生成依据摘要", max_length=64, blank=True, editable=False)
     apply_time = models.DateTimeField("申请时间", auto_now_add=True)
     status = models.PositiveSmallIntegerField("签约状态", choices=SignStatus.choices, default=SignStatus.APPLIED)
     reason = models.CharField("驳回原因", max_length=256, blank=True)

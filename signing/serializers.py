@@ -45,14 +45,16 @@ class SignContractSerializer(serializers.Serializer):
     salary = serializers.DecimalField(
         source="application.salary", max_digits=15, decimal_places=2, coerce_to_string=True, help_text="薪资，两位小数"
     )
-    file_url = serializers.SerializerMethodField(help_text="合同文件（PDF）的签名链接，过期后重新获取")
-    sha256 = serializers.CharField(help_text="合同文件的 SHA-256（十六进制），可用于核对下载的文件")
+    file_url = serializers.SerializerMethodField(
+        help_text="个性化合同（PDF，已填入双方信息和合同条款）的签名链接，过期后重新获取"
+    )
+    sha256 = serializers.CharField(help_text="该合同文件的 SHA-256（十六进制），可用于核对下载的文件")
     status = serializers.ChoiceField(
         source="application.status", choices=SignStatus.choices, help_text="2 待签约 / 3 已签约"
     )
 
     def get_file_url(self, view) -> str:
-        return _file_url(self, view.contract.file.name)
+        return _file_url(self, view.file_name or view.contract.file.name)
 
 
 class SignInSerializer(ApiSerializer):

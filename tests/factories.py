@@ -64,22 +64,53 @@ def png_bytes(size=(64, 48), color=(200, 30, 30), fmt="PNG", **save_kwargs) -> b
     return buffer.getvalue()
 
 
+@functools.cache
 def pdf_bytes(title: str = "劳动合同", pages: int = 1) -> bytes:
-    """A real PDF with Chinese text (reportlab's built-in CID font, no file needed)."""
+    """A real PDF with Chinese text in an embedded TrueType font (the project's CJK font, subset)."""
     from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
 
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    from signing.sealing.fonts import certificate_font
+
+    font = certificate_font().name
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4)
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1)
     for page in range(1, pages + 1):
-        pdf.setFont("STSong-Light", 16)
+        pdf.setFont(font, 16)
         pdf.drawString(72, 760, f"{title} 第 {page} 页")
         pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+# Every required placement (contracts.placements.REQUIRED_GROUPS) on page 1 of an A4 template, in a column.
+TEMPLATE_PLACEMENTS = (
+    ("company_name", 300, 60),
+    ("real_name", 300, 80),
+    ("id_number", 300, 80),
+    ("acct_address", 300, 30),
+    ("work_pos", 300, 20),
+    ("work_location", 300, 30),
+    ("entry_date", 200, 20),
+    ("end_date", 200, 20),
+    ("salary", 200, 20),
+    ("working_hours", 200, 20),
+    ("sign_date", 160, 20),
+    ("employee_signature", 140, 50),
+    ("company_seal", 110, 110),
+)
+
+
+def place_required(contract):
+    """Give ``contract`` every required placement (page 1, A4)."""
+    from contracts.models import Placement
+
+    y = 90.0
+    rows = []
+    for key, width, height in TEMPLATE_PLACEMENTS:
+        rows.append(Placement(contract=contract, key=key, page=1, x=72, y=y, width=width, height=height))
+        y += height + 6
+    Placement.objects.bulk_create(rows)
 
 
 class PlatformFactory(factory.django.DjangoModelFactory):
@@ -219,6 +250,7 @@ class WorkPositionFactory(factory.django.DjangoModelFactory):
 class ContractFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Contract
+        skip_postgeneration_save = True
 
     contract_name = "劳动合同"
     contract_body = "闪签测试用人单位"
@@ -226,6 +258,12 @@ class ContractFactory(factory.django.DjangoModelFactory):
     sign_year = 3
     file = factory.LazyFunction(lambda: ContentFile(pdf_bytes(), name="contract.pdf"))
     sha256 = factory.LazyAttribute(lambda o: hashlib.sha256(o.file.read()).hexdigest() if o.file else "")
+
+    @factory.post_generation
+    def placed(obj, create, extracted, **kwargs):
+        """Every required placement on page 1 (``placed=False``: none)."""
+        if create and extracted is not False:
+            place_required(obj)
 
 
 class EmployeeFactory(factory.django.DjangoModelFactory):

@@ -116,7 +116,10 @@ def test_from_wechat_login_to_a_verified_sealed_contract(platform):
     contract = assert_ok(client.get("/api/sign/contract"))
     assert (contract["application_id"], contract["salary"], contract["status"]) == (application.pk, "8800.00", 2)
     served = b"".join(client.get(contract["file_url"]).streaming_content)
-    assert hashlib.sha256(served).hexdigest() == contract["sha256"] == world.contract.sha256
+    application.refresh_from_db()
+    # The personalised contract generated at approval, not the blank template.
+    assert hashlib.sha256(served).hexdigest() == contract["sha256"] == application.contract_document_sha256
+    assert contract["sha256"] != world.contract.sha256
 
     # Draw and upload the handwritten signature.
     signature = assert_ok(
@@ -145,7 +148,7 @@ def test_from_wechat_login_to_a_verified_sealed_contract(platform):
     result = verify_document(pdf)
     assert result.is_ours and result.intact, result.message
     assert result.application_id == application.pk
-    assert result.contract_sha256 == world.contract.sha256
+    assert SignedDocument.objects.get().contract_sha256 == contract["sha256"]  # the document read
     assert archived_document(result).matches
 
     # The certificate page: the signer, masked identity, environment and the whole audit trail.
@@ -159,7 +162,7 @@ def test_from_wechat_login_to_a_verified_sealed_contract(platform):
     assert "138****8000" in certificate and PHONE not in certificate
     assert "闪签测试科技有限公司" in certificate and "8,800.00元" in certificate
     assert "杭州" in certificate and "127.0.0.1" in certificate
-    assert world.contract.sha256 in certificate
+    assert result.contract_sha256 in certificate  # the contract pages as sealed (with the marks)
     assert SignedDocument.objects.get().signature_sha256 in certificate
     for fragment in ("签约申请", "签约申请→待签约", "后台：李专员", "查看合同", "待签约→已签约", "员工本人"):
         assert fragment in certificate, fragment

@@ -50,13 +50,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from contracts.models import Company, Contract, EnabledStatus, WorkPosition
-from contracts.services import company_ready_for_contracts
+from contracts.services import company_ready_for_contracts, contract_placements_missing
 from contracts.terms import TermType, WorkingHours, term_label, validate_terms
 from employees.models import Employee, VerifyStatus, WechatUser
 from shanqian.errors import InvalidInput, NotFound
 from shanqian.roles import handlers_queryset
 from shanqian.text import clean_text
 
+from ..documents.services import contract_document_generate
 from ..errors import NotYourApplication, RealnameRequired, TransitionNotAllowed
 from ..ledger import selectors as ledger_selectors
 from ..ledger import services as ledger
@@ -477,6 +478,10 @@ def application_approve(
             errors["contract"] = ["合同模板不属于该申请的用人单位。"]
         elif contract_row["status"] != EnabledStatus.ENABLED:
             errors["contract"] = ["合同模板已停用。"]
+        elif missing := contract_placements_missing(contract_id=contract.pk):
+            errors["contract"] = [
+                f"合同模板缺少必需的字段位置：{'、'.join(missing)}。请先在合同模板的「字段位置」中放置。"
+            ]
         # The employer must be able to sign: particulars, a seal and an authorisation in force (SPEC §9).
         employer_refusal = company_ready_for_contracts(company_id=locked.company_id)
         if employer_refusal:
@@ -512,6 +517,8 @@ def application_approve(
         check=check,
         update={"contract": contract},
         note=lambda locked: notes["terms"],
+        # The personalised contract, drawn inside the move: if it cannot be made, nothing is approved.
+        before_commit=contract_document_generate,
     )
 
 

@@ -62,6 +62,7 @@ from employees.uploads import NotYourUpload, upload_from_url
 from shanqian.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from .. import selectors
+from ..documents.services import contract_document_current, document_bytes, signing_document
 from ..errors import ContractNotViewed, RealnameRequired, TransitionNotAllowed
 from ..evidence.trail import application_trail, realname_decision, realname_summary
 from ..models import SignApplication, SignedDocument, SignEvent, SignStatus
@@ -92,6 +93,7 @@ class ContractView:
     application: SignApplication
     contract: Contract
     sha256: str
+    file_name: str = ""  # the storage name of the file shown: the personalised contract
 
 
 # --- reads with the refusals the endpoints share ---------------------------------------------------
@@ -188,10 +190,22 @@ def contract_open(*, user: WechatUser, client: ClientContext | None = None) -> C
             .values_list("contract_sha256", flat=True)
             .first()
         )
-        return ContractView(application=application, contract=contract, sha256=signed or contract_sha256(contract))
-    sha256 = contract_sha256(contract)
+        if application.contract_document:
+            return ContractView(
+                application=application,
+                contract=contract,
+                sha256=signed or application.contract_document_sha256,
+                file_name=application.contract_document.name,
+            )
+        return ContractView(
+            application=application,
+            contract=contract,
+            sha256=signed or contract_sha256(contract),
+            file_name=contract.file.name,
+        )
+    name, sha256 = contract_document_current(application)
     _record_viewed(application=application, user=user, client=client, sha256=sha256)
-    return ContractView(application=application, contract=contract, sha256=sha256)
+    return ContractView(application=application, contract=contract, sha256=sha256, file_name=name)
 
 
 def _record_viewed(*, application: SignApplication, user: WechatUser, client, sha256: str) -> None:
@@ -237,7 +251,8 @@ def sign_check(*, application: SignApplication, user: WechatUser) -> None:
         raise RealnameRequired("请先完成实名认证再签约")
     if application.contract is None:
         raise Conflict("该签约申请没有关联合同，请联系人事专员")
-    _check_viewed(application_id=application.pk, user=user, sha256=contract_sha256(application.contract))
+    _, sha256 = contract_document_current(application)
+    _check_viewed(application_id=application.pk, user=user, sha256=sha256)
 
 
 def signature_upload_clean(*, user: WechatUser, url, employee: Employee) -> Upload:
@@ -315,8 +330,9 @@ def application_sign_with_seal(
     signature_image = _signature_bytes(signature_upload)
     signature_sha256 = hashlib.sha256(signature_image).hexdigest()
     contract = application.contract or Contract.objects.get(pk=application.contract_id)
-    contract_pdf = contract_file_read(contract)
-    contract_digest = hashlib.sha256(contract_pdf).hexdigest()
+    # The personalised contract as the worker read it (generated again first if its inputs changed).
+    document_name, contract_digest = contract_document_current(application)
+    contract_pdf = document_bytes(document_name, contract_digest)
     stored: list[str] = []
     documents: list[SignedDocument] = []
 
@@ -324,9 +340,9 @@ def application_sign_with_seal(
         full = SignApplication.objects.select_related("em", "company", "contract").get(pk=locked.pk)
         if full.contract_id != contract.pk:
             raise Conflict("签约申请的合同已变更，请重新阅读合同后再签署")
-        # Re-read under the lock: the template may have been replaced since the bytes were read.
-        if full.contract.sha256 and full.contract.sha256 != contract_digest:
-            raise ContractFileInvalid("合同模板文件与登记的文件不一致，无法签署，请联系人事处理")
+        # Re-read under the lock: the template, its placements or the terms may have changed meanwhile.
+        if contract_document_current(full)[1] != contract_digest:
+            raise ContractNotViewed("合同文件已更新，请重新阅读合同后再签署")
         _check_viewed(application_id=locked.pk, user=user, sha256=contract_digest)
         sms_code_consume(sms_code_row)
         trail = application_trail(full)
@@ -346,9 +362,12 @@ def application_sign_with_seal(
             realname=realname_summary(decision),
             trail=trail,
         )
+        # The signature, the sign date, the company seal and the 骑缝章 drawn into the document read;
+        # the pipeline appends the certificate page and only adds signatures to these bytes.
+        marked = signing_document(full, document=contract_pdf, signature_image=signature_image, signed_at=at)
         document, _signed = seal_and_archive(
             application=full,
-            document_pdf=contract_pdf,
+            document_pdf=marked,
             facts=facts,
             authorization=seal_authorization_for(full, at=at),
             signature_upload=signature_upload,
