@@ -155,16 +155,16 @@ class Anchor:
     width: float
     height: float
     side: str = "right"  # right: after the text; over: centred over the text
-    dx: float = 4.0
+    dx: float = 14.0  # after the label and the full-width colon that usually follows it
     dy: float = 0.0
 
 
 # The usual anchors of Chinese labour contracts. The first occurrence of each text counts, except the
 # marks, which are placed at every occurrence (a signature block may repeat on an annex).
 ANCHORS: tuple[Anchor, ...] = (
-    Anchor("乙方（签名）", "employee_signature", 110, 42, dy=-14),
-    Anchor("乙方（签字）", "employee_signature", 110, 42, dy=-14),
-    Anchor("甲方（盖章）", "company_seal", 110, 110, side="over", dx=0, dy=0),
+    Anchor("乙方（签名）", "employee_signature", 130, 44),
+    Anchor("乙方（签字）", "employee_signature", 130, 44),
+    Anchor("甲方（盖章）", "company_seal", 110, 110),
     Anchor("签订日期", "sign_date", 120, 16),
     Anchor("用人单位名称", "company_name", 260, 16),
     Anchor("甲方（用人单位）", "company_name", 260, 16),
@@ -259,9 +259,10 @@ def anchor_placements(data: bytes, anchors=ANCHORS, *, skip_keys=()) -> list[Box
         document.close()
     hits = find_text(data, {anchor.text for anchor in anchors})
     boxes: list[Box] = []
-    placed = set(skip_keys)
+    skip = set(skip_keys)
+    placed = set(skip)
     for anchor in anchors:
-        if anchor.key in placed and anchor.key not in MARKS:
+        if anchor.key in skip or (anchor.key in placed and anchor.key not in MARKS):
             continue
         occurrences = hits.get(anchor.text) or []
         # "姓名" also occurs inside "紧急联系人姓名": a longer anchor's text that contains this one wins.

@@ -74,7 +74,7 @@ def pdf_bytes(title: str = "劳动合同", pages: int = 1) -> bytes:
 
     font = certificate_font().name
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1, initialFontName=font)
     for page in range(1, pages + 1):
         pdf.setFont(font, 16)
         pdf.drawString(72, 760, f"{title} 第 {page} 页")
@@ -85,7 +85,8 @@ def pdf_bytes(title: str = "劳动合同", pages: int = 1) -> bytes:
 
 # Every required placement (contracts.placements.REQUIRED_GROUPS) on page 1 of an A4 template, in a column.
 TEMPLATE_PLACEMENTS = (
-    ("company_name", 300, 60),
+    ("company_name", 300, 34),
+    ("credit_code", 200, 20),
     ("real_name", 300, 80),
     ("id_number", 300, 80),
     ("acct_address", 300, 30),

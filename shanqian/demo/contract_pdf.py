@@ -1,11 +1,12 @@
 """
-The demo's labour-contract template: a multi-page Chinese PDF drawn with reportlab's built-in CID
-font (no font file needed), so ``seed_demo`` gives every demo employer a real template to sign.
+The demo's labour-contract templates: multi-page Chinese PDFs drawn with the project's embedded CJK
+TrueType font (subset), so ``seed_demo`` gives every demo employer a real template to personalise and
+sign. ``placement="anchors"``: the labels the keyword anchors of ``contracts.placements`` find
+(``姓名：``, ``乙方（签名）：`` …) with blanks after them; ``placement="acroform"``: the same pages with an
+AcroForm text field named by the vocabulary key over each blank (and a 骑缝章 field at the right edge).
 """
 
 import io
-
-_FONT = "STSong-Light"
 
 
 def _contract_clauses(*, years: int, city: str) -> list[tuple[str, list[str]]]:
@@ -23,13 +24,13 @@ def _contract_clauses(*, years: int, city: str) -> list[tuple[str, list[str]]]:
             [
                 "乙方同意根据甲方工作需要，担任签约申请中所载岗位的工作，并按照甲方依法制定的岗位职责，"
                 "按时、按质、按量完成工作任务。",
-                f"乙方的工作地点为{city}。因生产经营需要调整工作地点的，甲方应与乙方协商一致。",
+                "乙方的工作地点见本合同「合同条款」。因生产经营需要调整工作地点的，甲方应与乙方协商一致。",
             ],
         ),
         (
             "第三条 工作时间和休息休假",
             [
-                "甲方实行标准工时制度，乙方每日工作时间不超过八小时，平均每周工作时间不超过四十小时，"
+                "甲方按「合同条款」所载工时安排乙方工作，标准工时下乙方每日工作时间不超过八小时，平均每周工作时间不超过四十小时，"
                 "每周至少休息一日。",
                 "甲方因生产经营需要安排乙方延长工作时间的，应依法与乙方协商，并依法支付加班工资或安排补休。",
                 "乙方依法享有法定节假日、带薪年休假、婚假、产假、丧假等假期。",
@@ -98,76 +99,158 @@ def _contract_clauses(*, years: int, city: str) -> list[tuple[str, list[str]]]:
     ]
 
 
-def labour_contract_pdf(*, company_name: str, contract_name: str, years: int, city: str) -> bytes:
-    """A multi-page labour-contract template in Chinese (reportlab's built-in CID font, no font file)."""
-    from reportlab.lib.enums import TA_CENTER
+# The fill-in blocks: (label, vocabulary key, blank width in points).
+PARTIES = [
+    ("甲方基本情况", None, 0),
+    ("用人单位名称：", "company_name", 300),
+    ("统一社会信用代码：", "credit_code", 200),
+    ("住所：", "company_address", 330),
+    ("法定代表人：", "legal_representative", 160),
+    ("乙方基本情况", None, 0),
+    ("姓名：", "real_name", 140),
+    ("性别：", "gender", 60),
+    ("居民身份证号码：", "id_number", 220),
+    ("户籍地址：", "acct_address", 320),
+    ("现住址：", "address", 330),
+    ("联系电话：", "phone", 160),
+    ("紧急联系人：", "em_contact", 300),
+]
+TERMS = [
+    ("合同条款", None, 0),
+    ("合同期限（年）：", "sign_year", 120),
+    ("合同起始日：", "entry_date", 160),
+    ("合同终止日：", "end_date", 260),
+    ("试用期（月）：", "probation_months", 80),
+    ("试用期截止日：", "probation_end", 160),
+    ("工作岗位：", "work_pos", 200),
+    ("工作地点：", "work_location", 320),
+    ("工时制度：", "working_hours", 160),
+    ("月工资（元）：", "salary", 140),
+    ("月工资（大写）：", "salary_upper", 260),
+]
+SIGNATURES = [
+    ("甲方（盖章）：", "company_seal", 0),
+    ("乙方（签名）：", "employee_signature", 0),
+    ("签订日期：", "sign_date", 160),
+]
+
+
+def labour_contract_pdf(
+    *, company_name: str, contract_name: str, years: int, city: str, placement: str = "anchors"
+) -> bytes:
+    """See the module docstring: about four A4 pages, fonts embedded, no form unless ``placement="acroform"``."""
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfgen import canvas
 
-    pdfmetrics.registerFont(UnicodeCIDFont(_FONT))
-    title = ParagraphStyle("title", fontName=_FONT, fontSize=22, leading=30, alignment=TA_CENTER, spaceAfter=12)
-    subtitle = ParagraphStyle("subtitle", fontName=_FONT, fontSize=12, leading=18, alignment=TA_CENTER)
-    heading = ParagraphStyle("heading", fontName=_FONT, fontSize=13, leading=22, spaceBefore=10, spaceAfter=4)
-    body = ParagraphStyle("body", fontName=_FONT, fontSize=11, leading=20, firstLineIndent=22, wordWrap="CJK")
-    line = ParagraphStyle("line", fontName=_FONT, fontSize=12, leading=28, wordWrap="CJK")
+    from signing.sealing.fonts import certificate_font
 
-    def footer(canvas, doc):
-        canvas.saveState()
-        canvas.setFont(_FONT, 9)
-        canvas.drawCentredString(A4[0] / 2, 12 * mm, f"{contract_name}　第 {doc.page} 页")
-        canvas.restoreState()
-
-    story = [
-        Spacer(1, 40 * mm),
-        Paragraph("劳 动 合 同", title),
-        Paragraph(contract_name, subtitle),
-        Spacer(1, 30 * mm),
-        Paragraph(f"甲方（用人单位）：{company_name}", line),
-        Paragraph("乙方（劳动者）：________________", line),
-        Paragraph("签订日期：以电子签署时间为准", line),
-        Spacer(1, 20 * mm),
-        Paragraph(
-            "根据《中华人民共和国劳动法》《中华人民共和国劳动合同法》及有关法律法规的规定，甲乙双方遵循合法、公平、"
-            "平等自愿、协商一致、诚实信用的原则，订立本劳动合同，共同遵守本合同所列条款。",
-            body,
-        ),
-        PageBreak(),
-        Paragraph("甲方基本情况", heading),
-        Paragraph(f"单位名称：{company_name}", line),
-        Paragraph(f"住所：{city}________________", line),
-        Paragraph("法定代表人（主要负责人）：________________", line),
-        Paragraph("乙方基本情况", heading),
-        Paragraph("姓名：________　　性别：____　　民族：____", line),
-        Paragraph("居民身份证号码：________________________", line),
-        Paragraph("户籍地址：________________________________", line),
-        Paragraph("现居住地址：______________________________", line),
-        Paragraph("联系电话：________________", line),
-    ]
-    for clause, paragraphs in _contract_clauses(years=years, city=city):
-        story.append(Paragraph(clause, heading))
-        story.extend(Paragraph(text, body) for text in paragraphs)
-    story += [
-        Spacer(1, 16 * mm),
-        Paragraph(f"甲方（盖章）：{company_name}", line),
-        Paragraph("乙方（签名）：________________（见签署证书页）", line),
-        Paragraph("签订日期：________年____月____日", line),
-    ]
-
+    font = certificate_font().name
+    width, height = A4
+    left, right, top, bottom = 25 * mm, width - 25 * mm, height - 25 * mm, 25 * mm
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=25 * mm,
-        rightMargin=25 * mm,
-        topMargin=25 * mm,
-        bottomMargin=25 * mm,
-        title=contract_name,
-        author=company_name,
-        subject="劳动合同",
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1, initialFontName=font)
+    pdf.setTitle(contract_name)
+    pdf.setAuthor(company_name)
+    pdf.setSubject("劳动合同")
+    state = {"y": top, "page": 1}
+    acroform = placement == "acroform"
+
+    def footer():
+        pdf.setFont(font, 9)
+        pdf.drawCentredString(width / 2, 12 * mm, f"{contract_name}　第 {state['page']} 页")
+
+    def new_page():
+        footer()
+        pdf.showPage()
+        state["page"] += 1
+        state["y"] = top
+
+    def need(space):
+        if state["y"] - space < bottom:
+            new_page()
+
+    def paragraph(text, size=11, leading=20, indent=22):
+        pdf.setFont(font, size)
+        line, first = "", True
+        for char in text:
+            limit = right - left - (indent if first else 0)
+            if stringWidth(line + char, font, size) > limit:
+                need(leading)
+                pdf.drawString(left + (indent if first else 0), state["y"] - size, line)
+                state["y"] -= leading
+                line, first = char, False
+            else:
+                line += char
+        if line:
+            need(leading)
+            pdf.drawString(left + (indent if first else 0), state["y"] - size, line)
+            state["y"] -= leading
+
+    def fill_in(rows, line_height=26):
+        for label, key, blank in rows:
+            if key is None:
+                need(line_height + 8)
+                pdf.setFont(font, 13)
+                pdf.drawString(left, state["y"] - 13, label)
+                state["y"] -= line_height + 4
+                continue
+            mark = key in ("company_seal", "employee_signature")
+            need(110 if mark else line_height)
+            size = 12
+            pdf.setFont(font, size)
+            baseline = state["y"] - size
+            pdf.drawString(left, baseline, label)
+            x = left + stringWidth(label, font, size) + 2
+            if blank and not acroform:
+                pdf.setLineWidth(0.5)
+                pdf.line(x, baseline - 2, min(x + blank, right), baseline - 2)
+            if acroform:
+                box_w = (110 if key == "company_seal" else 130) if mark else min(blank, right - x)
+                box_h = (110 if key == "company_seal" else 44) if mark else 18
+                pdf.acroForm.textfield(
+                    name=key,
+                    x=x,
+                    y=baseline - 4 - (box_h - 18) / 2,
+                    width=box_w,
+                    height=box_h,
+                    borderWidth=0,
+                    fontName="Helvetica",
+                    fontSize=0,
+                )
+            state["y"] -= 120 if key == "company_seal" else (60 if mark else line_height)
+
+    pdf.setFont(font, 22)
+    state["y"] -= 40 * mm
+    pdf.drawCentredString(width / 2, state["y"], "劳 动 合 同")
+    state["y"] -= 30
+    pdf.setFont(font, 12)
+    pdf.drawCentredString(width / 2, state["y"], contract_name)
+    state["y"] -= 30 * mm
+    paragraph(
+        "根据《中华人民共和国劳动法》《中华人民共和国劳动合同法》及有关法律法规的规定，甲乙双方遵循合法、公平、"
+        "平等自愿、协商一致、诚实信用的原则，订立本劳动合同，共同遵守本合同所列条款。"
     )
-    document.build(story, onFirstPage=footer, onLaterPages=footer)
+    state["y"] -= 10
+    fill_in(PARTIES)
+    new_page()
+    fill_in(TERMS)
+    for clause, paragraphs in _contract_clauses(years=years, city=city):
+        need(40)
+        pdf.setFont(font, 13)
+        pdf.drawString(left, state["y"] - 13, clause)
+        state["y"] -= 24
+        for text in paragraphs:
+            paragraph(text)
+    state["y"] -= 16
+    fill_in(SIGNATURES)
+    if acroform:
+        # The 骑缝章 across the right edge of every page, at mid height (its page does not matter).
+        pdf.acroForm.textfield(
+            name="seam_seal", x=width - 40, y=height / 2 - 50, width=40, height=100, borderWidth=0, fontName="Helvetica"
+        )
+    footer()
+    pdf.showPage()
+    pdf.save()
     return buffer.getvalue()

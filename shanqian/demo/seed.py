@@ -43,7 +43,12 @@ DEMO_COMPANIES = [
             "legal_representative": "张明",
         },
         "positions": ["软件工程师", "测试工程师", "产品经理"],
-        "contract": {"contract_name": "劳动合同（固定期限）", "sign_year": 3, "city": "北京市海淀区"},
+        "contract": {
+            "contract_name": "劳动合同（固定期限）",
+            "sign_year": 3,
+            "city": "北京市海淀区",
+            "placement": "acroform",
+        },
     },
     {
         "company_name": "华东示范制造有限公司",
@@ -153,6 +158,7 @@ def demo_seed(*, password: str, reset_passwords: bool = False) -> DemoSummary:
                 contract_name=contract_spec["contract_name"],
                 years=contract_spec["sign_year"],
                 city=contract_spec["city"],
+                placement=contract_spec.get("placement", "anchors"),
             )
             contract_save_file(contract=contract, file=pdf, name="demo-contract.pdf")
             summary.add(f"合同模板 {contract.contract_name}")

@@ -154,7 +154,7 @@ def fill_pdf(
     pages_to_draw = set(by_page) | (set(range(1, page_count + 1)) if strips else set())
     if pages_to_draw:
         overlay_buffer = io.BytesIO()
-        overlay = canvas.Canvas(overlay_buffer, invariant=1, pageCompression=1)
+        overlay = canvas.Canvas(overlay_buffer, invariant=1, pageCompression=1, initialFontName=font)
         order = sorted(pages_to_draw)
         for number in order:
             crop = writer.pages[number - 1].cropbox

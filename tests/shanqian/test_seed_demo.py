@@ -11,7 +11,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from pypdf import PdfReader
 
-from contracts.models import Company, Contract, EnabledStatus, WorkPosition
+from contracts.models import Company, Contract, EnabledStatus, Placement, WorkPosition
+from contracts.services import company_ready_for_contracts, contract_placements_missing
 from shanqian.models import Platform
 from shanqian.roles import HANDLER_GROUP, HANDLER_PERMISSIONS, ensure_handler_group, handlers_queryset
 
@@ -66,10 +67,17 @@ def test_demo_contracts_are_real_multi_page_chinese_pdfs(seeded):
         text = "".join(page.extract_text() for page in reader.pages)
 
         assert len(reader.pages) >= 2
-        assert "劳动合同" in text
-        assert contract.company.company_name in text
-        assert "甲方" in text and "乙方" in text
+        assert "劳动合同" in text and contract.contract_name in text
+        assert "甲方（盖章）" in text and "乙方（签名）" in text
         assert contract.sha256 == hashlib.sha256(content).hexdigest()
+        # Placed by AcroForm fields or by keyword anchors, complete, so enabled (SPEC §9).
+        assert contract_placements_missing(contract_id=contract.pk) == []
+        assert contract.status == 1
+    sources = set(Placement.objects.values_list("source", flat=True))
+    assert {"acroform", "anchor"} <= sources
+    assert set(Company.objects.values_list("seal__source", flat=True)) == {"generated"}
+    for company in Company.objects.all():
+        assert company_ready_for_contracts(company_id=company.pk) == ""
 
 
 def test_running_twice_creates_nothing_more(seeded):

@@ -90,9 +90,10 @@ def test_contract_shows_the_approved_terms_and_a_working_file_link(signer, world
         "entry_date": (timezone.localdate() + datetime.timedelta(days=7)).isoformat(),
         "salary": "7000.50",
         "file_url": data["file_url"],
-        "sha256": contract.sha256,
+        "sha256": SignApplication.objects.get(pk=signer.application.pk).contract_document_sha256,
         "status": 2,
     }
+    assert data["sha256"] != contract.sha256  # the personalised contract, not the blank template
     response = signer.client.get(data["file_url"])
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert hashlib.sha256(b"".join(response.streaming_content)).hexdigest() == data["sha256"]
@@ -104,8 +105,9 @@ def test_opening_the_contract_records_who_read_which_file_when_and_where(signer,
     event = SignEvent.objects.get(application=signer.application, kind=SignEvent.Kind.VIEWED)
     assert event.actor_user == signer.user
     assert (event.from_status, event.to_status) == (None, None)
-    assert event.document_sha256 == world.contract.sha256
-    assert event.note == f"合同文件 SHA-256：{world.contract.sha256}"
+    sha256 = SignApplication.objects.get(pk=signer.application.pk).contract_document_sha256
+    assert event.document_sha256 == sha256
+    assert event.note == f"合同文件 SHA-256：{sha256}"
     assert (event.ip, event.city, event.lng, event.lat) == (
         "127.0.0.1",
         "北京",
@@ -132,8 +134,10 @@ def test_contract_without_a_registered_digest_reports_the_digest_of_the_stored_b
 
     data = view_contract(signer)
 
-    with default_storage.open(world.contract.file.name, "rb") as handle:
-        assert data["sha256"] == hashlib.sha256(handle.read()).hexdigest()
+    # The inputs changed (the template's digest is one of them): the contract was generated again.
+    application = SignApplication.objects.get(pk=signer.application.pk)
+    with default_storage.open(application.contract_document.name, "rb") as handle:
+        assert data["sha256"] == hashlib.sha256(handle.read()).hexdigest() == application.contract_document_sha256
 
 
 @pytest.mark.parametrize(
@@ -200,13 +204,13 @@ def test_signing_seals_stores_and_records_everything(signer, world):
     assert hashlib.sha256(pdf).hexdigest() == document.sha256 and len(pdf) == document.size
     assert document.file.name.startswith("signed/")
     assert (document.contract_sha256, document.signature, document.signature_sha256) == (
-        world.contract.sha256,
+        application.contract_document_sha256,
         upload,
         upload.sha256,
     )
     result = verify_document(pdf)
     assert result.ok and result.application_id == application.pk
-    assert result.contract_sha256 == world.contract.sha256
+    assert len(result.contract_sha256) == 64  # the contract pages as sealed, with signature and seal drawn
     assert SmsCode.objects.get(purpose=SmsPurpose.SIGN).used_at is not None
     signed = SignEvent.objects.get(application=application, to_status=SignStatus.SIGNED)
     assert (signed.from_status, signed.actor_user, signed.city) == (2, signer.user, "北京")
@@ -324,10 +328,9 @@ def test_a_template_replaced_after_reading_must_be_read_again(signer, world):
 
     assert body["msg"] == "合同文件已更新，请重新阅读合同后再签署"
     assert state(signer) == before
-    view_contract(signer)
+    data = view_contract(signer)
     assert_ok(sign(signer))
-    world.contract.refresh_from_db()
-    assert SignedDocument.objects.get().contract_sha256 == world.contract.sha256
+    assert SignedDocument.objects.get().contract_sha256 == data["sha256"]
 
 
 def test_a_code_sent_for_the_resume_is_42201(signer):
@@ -512,45 +515,45 @@ def corrupt(contract) -> None:
     Path(settings.MEDIA_ROOT, contract.file.name).write_bytes(b"%PDF-1.4 garbage, not a PDF at all \x00\xff" * 20)
 
 
-def test_a_corrupt_registered_contract_is_409_and_leaves_nothing_behind(signer, world):
+def stored_document(signer):
+    return Path(settings.MEDIA_ROOT, SignApplication.objects.get(pk=signer.application.pk).contract_document.name)
+
+
+def test_a_corrupt_personalised_contract_is_409_and_leaves_nothing_behind(signer, world):
     view_contract(signer)
-    corrupt(world.contract)
+    stored_document(signer).write_bytes(b"%PDF-1.4 garbage, not a PDF at all \x00\xff" * 20)
     code = sign_code(signer.employee.phone)
     before = state(signer)
 
     body = assert_error(sign(signer, code=code), 409, 40900)
 
-    assert body["msg"] == "合同模板文件与登记的文件不一致，无法签署，请联系人事处理"
+    assert body["msg"] == "个性化合同文件与登记的文件不一致，无法签署，请联系人事处理"
     assert state(signer) == before
     assert sealed_files() == []
     assert SmsCode.objects.get(purpose=SmsPurpose.SIGN).used_at is None
 
 
-def test_a_corrupt_unregistered_contract_is_refused_by_the_sealer(signer, world):
-    """Without a registered digest the reading names the garbage file itself; sealing it fails cleanly."""
+def test_a_template_that_cannot_be_personalised_is_refused_when_read(signer, world):
+    """Without a registered digest the inputs change and the contract is drawn again: from garbage it cannot be."""
     type(world.contract).objects.filter(pk=world.contract.pk).update(sha256="")
     corrupt(world.contract)
-    view_contract(signer)
-    code = sign_code(signer.employee.phone)
     before = state(signer)
 
-    body = assert_error(sign(signer, code=code), 409, 40900)
+    body = assert_error(signer.client.get(CONTRACT), 409, 40900)
 
-    assert body["msg"] == "合同模板文件损坏，无法签署，请联系人事更换合同模板"
+    assert body["msg"] == "合同模板无法生成个性化合同，请联系管理员检查模板文件"
     assert state(signer) == before
-    assert sealed_files() == []
-    assert SmsCode.objects.get(purpose=SmsPurpose.SIGN).used_at is None
-    assert not SignEvent.objects.filter(to_status=SignStatus.SIGNED).exists()
+    assert not SignEvent.objects.filter(kind=SignEvent.Kind.VIEWED).exists()
 
 
-def test_a_missing_contract_file_is_409(signer, world):
+def test_a_missing_personalised_contract_file_is_409(signer, world):
     view_contract(signer)
-    default_storage.delete(world.contract.file.name)
+    stored_document(signer).unlink()
     before = state(signer)
 
     body = assert_error(sign(signer), 409, 40900)
 
-    assert body["msg"] == "合同模板文件不存在，无法签署，请联系人事更换合同模板"
+    assert body["msg"] == "个性化合同文件不存在，请联系人事处理"
     assert state(signer) == before
 
 
@@ -827,7 +830,8 @@ def test_history_query_count_is_constant(world, platform, applications, django_a
 
 
 def test_contract_and_document_query_counts_are_small(signer, django_assert_max_num_queries):
-    with django_assert_max_num_queries(6):
+    # The application, the personalised contract's inputs (template placements), the reading's event.
+    with django_assert_max_num_queries(7):
         view_contract(signer)
     assert_ok(sign(signer))
     with django_assert_max_num_queries(3):
