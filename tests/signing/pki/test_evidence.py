@@ -64,7 +64,10 @@ def test_the_package_holds_every_file_and_the_manifest_hashes_match(archived, wo
     for name, digest in manifest["files"].items():
         assert hashlib.sha256(files[name]).hexdigest() == digest
     assert hashlib.sha256(files["signed.pdf"]).hexdigest() == archived.document.sha256
-    with world.contract.file.open("rb") as handle:
+    # The contract as the worker read it: the personalised contract generated at approval (SPEC §9).
+    personalised = SignApplication.objects.get(pk=archived.pk).contract_document
+    assert personalised.name
+    with personalised.open("rb") as handle:
         assert files["contract.pdf"] == handle.read()
 
 
