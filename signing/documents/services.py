@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from contracts.models import CompanySeal, Placement
 
-from ..sealing.seal import ContractFileInvalid
+from ..sealing.pipeline import ContractFileInvalid
 from .render import PageBox, fill_pdf
 from .values import contract_values, format_date
 
