@@ -14,6 +14,25 @@ from django.db import models
 
 # The resume's coded fields take their choices from the dictionaries they are published in.
 from dictionaries.reference import AccountType, Gender, MaritalStatus, PoliticalStatus
+from shanqian import fieldcrypt
+from shanqian.fields import BlindIndexField, EncryptedCharField
+
+# The purpose (associated data and blind-index key) of every ID number column: one purpose, so the
+# index of a number is the same in every table that holds it.
+ID_NUMBER_PURPOSE = "id_number"
+
+
+def id_number_index(number: str) -> str | None:
+    """The blind index of an ID number as typed (spaces and a lower-case x forgiven)."""
+    number = (number or "").strip().upper()
+    return fieldcrypt.blind_index(number, purpose=ID_NUMBER_PURPOSE) if number else None
+
+
+class IdNumberQuerySet(models.QuerySet):
+    """Rows holding an encrypted ``id_number``: ``.by_id_number(n)`` is the only lookup by it."""
+
+    def by_id_number(self, number: str):
+        return self.filter(id_number_index=id_number_index(number))
 
 
 class VerifyStatus(models.IntegerChoices):
@@ -149,7 +168,9 @@ class Employee(models.Model):
     )
     real_name = models.CharField("姓名", max_length=16)
     phone = models.CharField("手机号", max_length=16, db_index=True)
-    id_number = models.CharField("身份证号", max_length=32, unique=True)
+    # Encrypted at rest (SPEC §13); uniqueness and exact search go through the blind index.
+    id_number = EncryptedCharField("身份证号", max_length=32, purpose=ID_NUMBER_PURPOSE)
+    id_number_index = BlindIndexField("身份证号盲索引", source="id_number", purpose=ID_NUMBER_PURPOSE, unique=True)
     age = models.PositiveSmallIntegerField("年龄", default=0)
     gender = models.PositiveSmallIntegerField("性别", choices=Gender.choices, default=Gender.UNKNOWN)
     nation = models.CharField("民族", max_length=12, blank=True)
@@ -225,6 +246,8 @@ class Employee(models.Model):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
+    objects = IdNumberQuerySet.as_manager()
+
     class Meta:
         verbose_name = "员工简历"
         verbose_name_plural = "员工简历"
@@ -274,7 +297,8 @@ class RealnameVerification(models.Model):
 
     user = models.ForeignKey(WechatUser, verbose_name="用户", on_delete=models.CASCADE, related_name="verifications")
     real_name = models.CharField("姓名", max_length=16)
-    id_number = models.CharField("身份证号", max_length=32)
+    id_number = EncryptedCharField("身份证号", max_length=32, purpose=ID_NUMBER_PURPOSE)
+    id_number_index = BlindIndexField("身份证号盲索引", source="id_number", purpose=ID_NUMBER_PURPOSE, db_index=True)
     id_card_front = models.ForeignKey(
         Upload, verbose_name="身份证正面", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -295,6 +319,8 @@ class RealnameVerification(models.Model):
         related_name="+",
     )
     ip = models.GenericIPAddressField("提交 IP", null=True, blank=True)
+
+    objects = IdNumberQuerySet.as_manager()
 
     class Meta:
         verbose_name = "实名认证"

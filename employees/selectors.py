@@ -9,7 +9,7 @@ applications (``signing.selectors.resume_of_user``).
 * ``verifications_visible_to(staff=…)`` — the back office's scope of real-name
   checks: all for a superuser, else those of the people the staff member handles.
 * ``exact_number_search(queryset, term, phone=…, id_number=…)`` — a whole mobile or
-  ID number typed into a back-office search, as an equality lookup.
+  ID number typed into a back-office search, as an equality lookup (ID numbers by blind index).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from shanqian.storage import signed_file_url
 
 from .assignment import handled_user_ids
 from .idcard import ID_NUMBER_SHAPE, IdNumberError, parse_id_number
-from .models import Employee, EmployeeEducation, RealnameVerification, WechatUser, WorkExperience
+from .models import Employee, EmployeeEducation, RealnameVerification, WechatUser, WorkExperience, id_number_index
 from .phones import is_mobile
 
 if TYPE_CHECKING:
@@ -124,13 +124,14 @@ def verifications_visible_to(*, staff: AdminUser, queryset: QuerySet | None = No
 def exact_number_search(queryset: QuerySet, term: str, *, phone: str | None, id_number: str) -> QuerySet | None:
     """
     A whole mobile number or ID number (a lower-case x accepted) typed into a back-office search is
-    an equality lookup on the ``phone`` / ``id_number`` paths of ``queryset``'s model, which the
-    employee indexes serve; None for any other term (the caller's name search applies). Lookups by
-    ID number go through here, so the number's storage can change in one place.
+    an equality lookup on the ``phone`` path / the ``id_number`` path of ``queryset``'s model; None
+    for any other term (the caller's name search applies). ID numbers are encrypted at rest, so
+    ``id_number`` (e.g. ``"em__id_number"``) is matched through its blind index
+    (``"em__id_number_index"``), which the unique index on the employee serves.
     """
     term = term.strip()
     if phone and is_mobile(term):
         return queryset.filter(**{phone: term})
     if ID_NUMBER_SHAPE.match(term.upper()):
-        return queryset.filter(**{id_number: term.upper()})
+        return queryset.filter(**{f"{id_number}_index": id_number_index(term)})
     return None

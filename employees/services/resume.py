@@ -85,7 +85,7 @@ def employee_of_user(*, user: WechatUser) -> Employee:
 
 
 def id_number_check_free(*, user: WechatUser, id_number: str) -> None:
-    if Employee.objects.filter(id_number=id_number).exclude(user_id=user.pk).exists():
+    if Employee.objects.by_id_number(id_number).exclude(user_id=user.pk).exists():
         raise Conflict(ID_NUMBER_TAKEN)
 
 
@@ -181,6 +181,6 @@ def resume_conflicts(*, user: WechatUser, id_number: str, creating: bool) -> Ite
         # Which constraint did we hit? Asked after the rollback, outside the failed transaction.
         if creating and Employee.objects.filter(user_id=user.pk).exists():
             raise Conflict(RESUME_EXISTS) from None
-        if Employee.objects.filter(id_number=id_number).exclude(user_id=user.pk).exists():
+        if Employee.objects.by_id_number(id_number).exclude(user_id=user.pk).exists():
             raise Conflict(ID_NUMBER_TAKEN) from None
         raise

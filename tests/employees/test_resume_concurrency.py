@@ -62,7 +62,7 @@ def test_two_users_racing_for_one_id_number_one_gets_409(platform, world, monkey
     responses = [value for kind, value in results]
     assert all(kind == "ok" for kind, _ in results), results
     assert sorted(r.status_code for r in responses) == [200, 409]
-    assert Employee.objects.filter(id_number=number).count() == 1
+    assert Employee.objects.by_id_number(number).count() == 1
     assert SignApplication.objects.count() == 1
     # The loser's code was not spent: their transaction rolled back.
     assert SmsCode.objects.filter(used_at__isnull=True).count() == 1

@@ -141,6 +141,7 @@ def test_urlsafe_base64_keys_are_accepted(settings):
     assert fieldcrypt.load_keyring().keys["k1"] == raw
 
 
+@pytest.mark.django_db  # the check also reads the stored envelopes (none here)
 def test_development_keys_are_refused_without_debug(settings):
     settings.DEBUG = False
     settings.FIELD_ENCRYPTION_KEYS = settings._DEV_FIELD_ENCRYPTION_KEYS

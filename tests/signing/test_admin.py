@@ -133,7 +133,7 @@ def test_search_by_id_number_accepts_a_lower_case_x(super_client, handler, compa
     number = first17 + check_char(first17)
     application = make_application(handler=handler, company=company, name="王X", photos=False)
     application.em.id_number = number
-    application.em.save(update_fields=["id_number"])
+    application.em.save(update_fields=["id_number", "id_number_index"])
 
     assert names_in_list(super_client.get(f"{CHANGELIST}?q={number.lower()}")) == ["王X"]
 

@@ -37,6 +37,7 @@ from employees.idcard import CHECK_CHARS, WEIGHTS
 from employees.models import Employee, EmployeeEducation, SessionToken, SmsCode, WechatUser, WorkExperience
 from employees.otp import hash_code
 from shanqian.demo.seed import DEMO_PLATFORM_CODE, demo_seed
+from shanqian.fields import BlindIndexField, EncryptedCharField
 from shanqian.models import Platform
 from shanqian.roles import handlers_queryset
 from signing.models import SignApplication, SignStatus
@@ -83,6 +84,15 @@ class Writer:
         self.rows: list[dict] = []
         self.count = 0
 
+    def _column(self, field, row):
+        # COPY bypasses the fields' own preparation: encrypt and index the way save() would.
+        if isinstance(field, BlindIndexField):
+            return field.lookup_value(row.get(field.source))
+        value = row.get(field.attname, self.defaults[field.attname])
+        if isinstance(field, EncryptedCharField):
+            return field.get_prep_value(value)
+        return value
+
     def add(self, **values):
         self.rows.append(values)
 
@@ -94,7 +104,7 @@ class Writer:
             table = connection.ops.quote_name(self.model._meta.db_table)
             with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in self.rows:
-                    copy.write_row([row.get(f.attname, self.defaults[f.attname]) for f in self.fields])
+                    copy.write_row([self._column(f, row) for f in self.fields])
         else:
             self.model.objects.bulk_create([self.model(**row) for row in self.rows], batch_size=1000)
         self.count += len(self.rows)
