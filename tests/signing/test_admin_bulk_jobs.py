@@ -174,9 +174,11 @@ def test_a_job_runs_a_fixed_number_of_queries_per_row(
     job = the_job()
 
     # Per row: take the item, the row with its employee/company/handler, the contract choice, the
-    # locked move (lock, contract check, save, event), its notices (context, webhooks, robots,
-    # subscribe template, insert), the admin log, the item's result, savepoints. Plus a constant.
-    with django_assert_max_num_queries(24 * count + 12):
+    # locked move (lock, contract check, save, event), the company's readiness and the personalised
+    # contract (template, placements, particulars, seal authorisation; the document's sha256 saved),
+    # its notices (context, webhooks, robots, subscribe template, insert), the admin log, the item's
+    # result, savepoints. Plus a constant.
+    with django_assert_max_num_queries(27 * count + 14):
         bulk.run(job.pk)
 
     assert set(job.items.values_list("state", flat=True)) == {ItemState.DONE}
