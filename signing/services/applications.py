@@ -435,6 +435,22 @@ def application_update_pending(
     return locked
 
 
+def _contract_choice(contract, *, company_id: int, owner: str) -> tuple[dict | None, str]:
+    """The chosen contract template's row and, when it cannot be used, why (owner: 申请 or 合同)."""
+    row = (
+        Contract.objects.filter(pk=getattr(contract, "pk", None)).values("company_id", "status", "sign_year").first()
+        if contract is not None
+        else None
+    )
+    if row is None:
+        return None, "请选择合同模板。"
+    if row["company_id"] != company_id:
+        return row, f"合同模板不属于该{owner}的用人单位。"
+    if row["status"] != EnabledStatus.ENABLED:
+        return row, "合同模板已停用。"
+    return row, ""
+
+
 def application_approve(
     *,
     application: SignApplication,
@@ -465,19 +481,9 @@ def application_approve(
 
     def check(locked: SignApplication) -> dict[str, Any]:
         errors: dict[str, list[str]] = {}
-        contract_row = (
-            Contract.objects.filter(pk=getattr(contract, "pk", None))
-            .values("company_id", "status", "sign_year")
-            .first()
-            if contract is not None
-            else None
-        )
-        if contract_row is None:
-            errors["contract"] = ["请选择合同模板。"]
-        elif contract_row["company_id"] != locked.company_id:
-            errors["contract"] = ["合同模板不属于该申请的用人单位。"]
-        elif contract_row["status"] != EnabledStatus.ENABLED:
-            errors["contract"] = ["合同模板已停用。"]
+        contract_row, refusal = _contract_choice(contract, company_id=locked.company_id, owner="申请")
+        if refusal:
+            errors["contract"] = [refusal]
         elif missing := contract_placements_missing(contract_id=contract.pk):
             errors["contract"] = [
                 f"合同模板缺少必需的字段位置：{'、'.join(missing)}。请先在合同模板的「字段位置」中放置。"
@@ -727,19 +733,9 @@ def application_renew(
             ]
         elif start > today + datetime.timedelta(days=RENEWAL_MAX_FUTURE_DAYS):
             errors["entry_date"] = ["续签起始日期不能晚于一年以后。"]
-        contract_row = (
-            Contract.objects.filter(pk=getattr(contract, "pk", None))
-            .values("company_id", "status", "sign_year")
-            .first()
-            if contract is not None
-            else None
-        )
-        if contract_row is None:
-            errors["contract"] = ["请选择合同模板。"]
-        elif contract_row["company_id"] != locked.company_id:
-            errors["contract"] = ["合同模板不属于该合同的用人单位。"]
-        elif contract_row["status"] != EnabledStatus.ENABLED:
-            errors["contract"] = ["合同模板已停用。"]
+        contract_row, refusal = _contract_choice(contract, company_id=locked.company_id, owner="合同")
+        if refusal:
+            errors["contract"] = [refusal]
         employer_refusal = company_ready_for_contracts(company_id=locked.company_id)
         if employer_refusal:
             errors["company"] = [employer_refusal]
