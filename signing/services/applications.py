@@ -448,6 +448,9 @@ def _contract_choice(contract, *, company_id: int, owner: str) -> tuple[dict | N
         return row, f"合同模板不属于该{owner}的用人单位。"
     if row["status"] != EnabledStatus.ENABLED:
         return row, "合同模板已停用。"
+    # The enable rule (SPEC §9) is judged again here: placements may have been removed since.
+    if missing := contract_placements_missing(contract_id=contract.pk):
+        return row, f"合同模板缺少必需的字段位置：{'、'.join(missing)}。请先在合同模板的「字段位置」中放置。"
     return row, ""
 
 
@@ -484,10 +487,6 @@ def application_approve(
         contract_row, refusal = _contract_choice(contract, company_id=locked.company_id, owner="申请")
         if refusal:
             errors["contract"] = [refusal]
-        elif missing := contract_placements_missing(contract_id=contract.pk):
-            errors["contract"] = [
-                f"合同模板缺少必需的字段位置：{'、'.join(missing)}。请先在合同模板的「字段位置」中放置。"
-            ]
         # The employer must be able to sign: particulars, a seal and an authorisation in force (SPEC §9).
         employer_refusal = company_ready_for_contracts(company_id=locked.company_id)
         if employer_refusal:
@@ -792,6 +791,8 @@ def application_renew(
             client=client,
             note=note,
         )
+        # The personalised contract with the new terms, as at approval: if it cannot be made, nothing is renewed.
+        contract_document_generate(application)
         locked.renewal_application = application
         locked.save(update_fields=["renewal_application", "updated_at"])
         # The worker is asked to read and sign the renewal, in this transaction (an outbox row).

@@ -172,6 +172,23 @@ def test_approve_refuses_a_contract_of_another_company_or_disabled(app, world):
     assert (app.status, app.contract) == (S.APPLIED, None)
 
 
+def test_approve_refuses_a_template_whose_placements_were_removed(app, world):
+    from contracts.models import Placement
+
+    Placement.objects.filter(contract=world.contract, key__in=["employee_signature", "salary"]).delete()
+
+    with pytest.raises(InvalidInput) as caught:
+        services.application_approve(
+            application=app, staff=world.handler, contract=world.contract, entry_date=TODAY, salary="5000"
+        )
+
+    assert caught.value.data["errors"]["contract"] == [
+        "合同模板缺少必需的字段位置：乙方签名（手写签名图片）、月工资（元）。请先在合同模板的「字段位置」中放置。"
+    ]
+    app.refresh_from_db()
+    assert (app.status, app.contract, app.contract_document.name or "") == (S.APPLIED, None, "")
+
+
 def test_approve_reports_every_bad_field_at_once(app, world):
     with pytest.raises(InvalidInput) as caught:
         services.application_approve(

@@ -198,3 +198,57 @@ def test_ending_through_the_admin_is_offered_and_refused_when_closed(handler_cli
     response = handler_client.get(f"{LEDGER}{record.pk}/manage/end/", follow=True)
 
     assert any("不能终止/解除" in message for message in messages_of(response))
+
+
+# --- the personalised contract of a renewal (SPEC §9 as at approval) -------------------------------------
+
+
+def test_a_renewal_gets_its_personalised_contract_with_the_new_terms(record, handler, contract):
+    import hashlib
+    import re
+    import subprocess
+
+    from django.core.files.storage import default_storage
+
+    from signing.documents.values import format_date
+
+    application = renew(record, handler, contract)
+
+    application.refresh_from_db()
+    assert application.contract_document and len(application.contract_document_sha256) == 64
+    with default_storage.open(application.contract_document.name, "rb") as handle:
+        pdf = handle.read()
+    assert hashlib.sha256(pdf).hexdigest() == application.contract_document_sha256
+    text = re.sub(
+        r"\s+", "", subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    )
+    assert "9000.00" in text  # the new salary, not the old 8000.00
+    assert "8000.00" not in text
+    assert format_date(application.entry_date) in text and format_date(application.end_date) in text
+    assert application.em.real_name in text
+
+
+def test_a_renewal_with_a_template_lacking_placements_is_refused_like_an_approval(record, handler, company):
+    bare = ContractFactory(company=company, contract_name="缺字段的模板", placed=False)
+    before = counts()
+
+    with pytest.raises(InvalidInput) as caught:
+        renew(record, handler, bare)
+
+    message = caught.value.data["errors"]["contract"][0]
+    assert message.startswith("合同模板缺少必需的字段位置：") and "乙方签名（手写签名图片）" in message
+    assert counts() == before
+    record.refresh_from_db()
+    assert record.renewal_application is None
+
+
+def test_approval_and_renewal_refuse_a_template_with_the_same_message(record, handler, company):
+    from signing.services.applications import _contract_choice
+
+    bare = ContractFactory(company=company, placed=False)
+    _, refusal = _contract_choice(bare, company_id=company.pk, owner="合同")
+
+    with pytest.raises(InvalidInput) as caught:
+        renew(record, handler, bare)
+
+    assert caught.value.data["errors"]["contract"] == [refusal]
