@@ -18,10 +18,12 @@ from django.utils.html import format_html
 
 from shanqian.admin_reviews import ReviewAction, ReviewActionsMixin
 from shanqian.admin_tools import Photo, photos_html, status_badge
+from shanqian.errors import InvalidInput
 from shanqian.storage import signed_file_url
 
 from .credit_code import credit_code_problem, normalise
 from .models import Company, CompanySeal, Contract, SealAuthorisation, WorkPosition
+from .seals import seal_image_clean
 from .services import (
     REVOKE_REASON_MAX_LENGTH,
     authorisation_letter_check,
@@ -33,6 +35,14 @@ from .services import (
     seal_authorisation_problems,
     seal_authorisation_revoke,
 )
+
+
+def _field_error(check, *args):
+    """Run a service's check; its domain error becomes the form field's ``ValidationError``."""
+    try:
+        return check(*args)
+    except InvalidInput as exc:
+        raise ValidationError(exc.msg, code="invalid") from None
 
 
 class WorkPositionInline(admin.TabularInline):
@@ -171,7 +181,7 @@ class ContractAdminForm(forms.ModelForm):
     def clean_file(self):
         file = self.cleaned_data.get("file")
         if isinstance(file, UploadedFile):
-            contract_pdf_check(file)
+            _field_error(contract_pdf_check, file)
         return file
 
 
@@ -224,12 +234,10 @@ class CompanySealAdminForm(forms.ModelForm):
         if bool(upload) == bool(generate):
             raise ValidationError("请上传印章图片，或勾选「按单位名称生成」（二选一）。", code="seal_source")
         if upload:
-            from .seals import seal_image_clean
-
             try:
                 seal_image_clean(upload.read())
-            except ValidationError as exc:
-                self.add_error("upload", exc)
+            except InvalidInput as exc:
+                self.add_error("upload", exc.msg)
             upload.seek(0)
         return data
 
@@ -289,7 +297,7 @@ class SealAuthorisationAdminForm(forms.ModelForm):
     def clean_letter(self):
         letter = self.cleaned_data.get("letter")
         if isinstance(letter, UploadedFile):
-            authorisation_letter_check(letter)
+            _field_error(authorisation_letter_check, letter)
         return letter
 
     def clean(self):

@@ -9,7 +9,7 @@ in the middle and ``合同专用章`` along the lower edge, on a transparent bac
 ``seal_image_clean(data)`` is the upload check: judged from the content (Pillow must identify a PNG),
 the dimensions checked from the header before any pixel is decoded, the pixels decoded, a real
 transparent background required, and the image re-encoded from pixels only (no metadata kept).
-Every refusal is a ``ValidationError`` with a Chinese message.
+Every refusal is an ``InvalidInput`` (``shanqian.errors``) with a Chinese message.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ from functools import cache
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+
+from shanqian.errors import InvalidInput
 
 SEAL_RED = (220, 30, 35, 255)
 SEAL_SIZE = 600  # pixels; drawn at ~42 mm that is ~360 dpi
@@ -92,7 +94,7 @@ def round_seal_png(company_name: str, *, size: int = SEAL_SIZE, lower_text: str 
     """The round red contract seal of ``company_name`` as a transparent PNG ``size`` pixels square."""
     name = "".join((company_name or "").split())
     if not name:
-        raise ValidationError("用人单位名称为空，无法生成印章。", code="empty_name")
+        raise InvalidInput("用人单位名称为空，无法生成印章。")
     # Drawn at twice the size and reduced: smooth edges without a ragged alpha fringe.
     scale = 2
     side = size * scale
@@ -113,34 +115,34 @@ def round_seal_png(company_name: str, *, size: int = SEAL_SIZE, lower_text: str 
 
 
 def seal_image_clean(data: bytes) -> SealImage:
-    """The upload check (see the module docstring): clean RGBA PNG bytes, or ``ValidationError``."""
+    """The upload check (see the module docstring): clean RGBA PNG bytes, or ``InvalidInput``."""
     if len(data) > SEAL_MAX_BYTES:
-        raise ValidationError(f"印章图片不能超过 {SEAL_MAX_BYTES // (1024 * 1024)} MB。", code="too_large")
+        raise InvalidInput(f"印章图片不能超过 {SEAL_MAX_BYTES // (1024 * 1024)} MB。")
     try:
         image = Image.open(io.BytesIO(data), formats=["PNG"])
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        raise ValidationError("印章图片必须是 PNG 图片（带透明背景）。", code="not_png") from None
+        raise InvalidInput("印章图片必须是 PNG 图片（带透明背景）。") from None
     width, height = image.size
     if min(width, height) < SEAL_MIN_SIDE:
-        raise ValidationError(f"印章图片太小（至少 {SEAL_MIN_SIDE}×{SEAL_MIN_SIDE} 像素）。", code="too_small")
+        raise InvalidInput(f"印章图片太小（至少 {SEAL_MIN_SIDE}×{SEAL_MIN_SIDE} 像素）。")
     if max(width, height) > SEAL_MAX_SIDE:
-        raise ValidationError(f"印章图片太大（不超过 {SEAL_MAX_SIDE}×{SEAL_MAX_SIDE} 像素）。", code="too_big")
+        raise InvalidInput(f"印章图片太大（不超过 {SEAL_MAX_SIDE}×{SEAL_MAX_SIDE} 像素）。")
     try:
         image.load()
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
-        raise ValidationError("印章图片已损坏或不完整。", code="broken") from None
+        raise InvalidInput("印章图片已损坏或不完整。") from None
     if image.mode not in ("RGBA", "LA", "PA") and "transparency" not in image.info:
-        raise ValidationError("印章图片须有透明背景（带 Alpha 通道的 PNG）。", code="opaque")
+        raise InvalidInput("印章图片须有透明背景（带 Alpha 通道的 PNG）。")
     try:
         clean = image.convert("RGBA")
     except (OSError, ValueError):
-        raise ValidationError("不支持该图片的色彩模式，请另存为 RGBA 的 PNG。", code="mode") from None
+        raise InvalidInput("不支持该图片的色彩模式，请另存为 RGBA 的 PNG。") from None
     alpha = clean.getchannel("A")
     transparent = alpha.histogram()[:16]
     if sum(transparent) < SEAL_MIN_TRANSPARENT_SHARE * width * height:
-        raise ValidationError("印章图片须有透明背景：图片几乎没有透明区域。", code="opaque")
+        raise InvalidInput("印章图片须有透明背景：图片几乎没有透明区域。")
     if alpha.getextrema()[1] < 128:
-        raise ValidationError("印章图片是空白的（全透明）。", code="blank")
+        raise InvalidInput("印章图片是空白的（全透明）。")
     clean.info = {}
     out = io.BytesIO()
     clean.save(out, "PNG", optimize=True)

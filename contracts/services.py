@@ -16,11 +16,12 @@ approval asks of the employer: particulars complete, a seal, an authorisation in
 import datetime
 import hashlib
 
-from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+
+from shanqian.errors import InvalidInput
 
 from .models import Company, CompanySeal, Contract, EnabledStatus, Placement, SealAuthorisation
 from .placements import MAX_PLACEMENTS, box_problem, detect_placements, page_sizes, placements_missing
@@ -40,35 +41,35 @@ def file_sha256(file: File) -> str:
 
 
 def contract_pdf_check(file: File) -> int:
-    """The page count of ``file``; ``ValidationError`` unless it is a readable, unencrypted PDF."""
+    """The page count of ``file``; ``InvalidInput`` unless it is a readable, unencrypted PDF."""
     from pypdf import PdfReader
 
     size = file.size
     if size is not None and size > CONTRACT_MAX_BYTES:
-        raise ValidationError(f"合同文件不能超过 {CONTRACT_MAX_BYTES // (1024 * 1024)} MB。", code="too_large")
+        raise InvalidInput(f"合同文件不能超过 {CONTRACT_MAX_BYTES // (1024 * 1024)} MB。")
     file.seek(0)
     if b"%PDF-" not in file.read(1024):
         file.seek(0)
-        raise ValidationError("合同文件必须是 PDF。", code="not_pdf")
+        raise InvalidInput("合同文件必须是 PDF。")
     file.seek(0)
     try:
         reader = PdfReader(file)
         if reader.is_encrypted:
-            raise ValidationError("合同文件不能加密或设置打开密码。", code="encrypted")
+            raise InvalidInput("合同文件不能加密或设置打开密码。")
         pages = len(reader.pages)
         for page in reader.pages:
             page.mediabox  # noqa: B018 -- touching each page makes a broken page tree fail here
-    except ValidationError:
+    except InvalidInput:
         raise
     except Exception as exc:
         # pypdf raises many types on hostile input; any of them means "not a usable PDF".
-        raise ValidationError("合同文件已损坏或不是有效的 PDF。", code="invalid_pdf") from exc
+        raise InvalidInput("合同文件已损坏或不是有效的 PDF。") from exc
     finally:
         file.seek(0)
     if pages < 1:
-        raise ValidationError("合同文件没有页面。", code="empty_pdf")
+        raise InvalidInput("合同文件没有页面。")
     if pages > CONTRACT_MAX_PAGES:
-        raise ValidationError(f"合同文件不能超过 {CONTRACT_MAX_PAGES} 页。", code="too_many_pages")
+        raise InvalidInput(f"合同文件不能超过 {CONTRACT_MAX_PAGES} 页。")
     return pages
 
 
@@ -123,17 +124,16 @@ def template_pdf_check(file: File) -> int:
         file.seek(0)
         rotated = any((page.get("/Rotate") or 0) % 360 for page in PdfReader(file, strict=False).pages)
     except Exception as exc:  # hostile structure inside a file that opened
-        raise ValidationError("合同文件已损坏或不是有效的 PDF。", code="invalid_pdf") from exc
+        raise InvalidInput("合同文件已损坏或不是有效的 PDF。") from exc
     finally:
         file.seek(0)
     if missing:
-        raise ValidationError(
+        raise InvalidInput(
             f"合同文件使用了未嵌入的字体（{'、'.join(missing[:5])}），在没有这些字体的设备上会显示为方框。"
-            "请在导出 PDF 时选择「嵌入所有字体」后重新上传。",
-            code="fonts_not_embedded",
+            "请在导出 PDF 时选择「嵌入所有字体」后重新上传。"
         )
     if rotated:
-        raise ValidationError("合同文件含有旋转的页面，请导出为不旋转的纵向页面后重新上传。", code="rotated")
+        raise InvalidInput("合同文件含有旋转的页面，请导出为不旋转的纵向页面后重新上传。")
     return pages
 
 
@@ -168,12 +168,12 @@ def contract_save_file(
 
 
 def placements_replace(*, contract: Contract, boxes, sizes: list[tuple[float, float]]) -> list[Placement]:
-    """Replace every placement of ``contract``; ``ValidationError`` naming each bad box (nothing changes then)."""
+    """Replace every placement of ``contract``; ``InvalidInput`` naming each bad box (nothing changes then)."""
     problems = [problem for box in boxes if (problem := box_problem(box, sizes))]
     if len(boxes) > MAX_PLACEMENTS:
         problems.append(f"字段位置不能超过 {MAX_PLACEMENTS} 个")
     if problems:
-        raise ValidationError(problems)
+        raise InvalidInput("；".join(problems), errors={"placements": problems})
     with transaction.atomic():
         Placement.objects.filter(contract=contract).delete()
         return Placement.objects.bulk_create(
@@ -230,12 +230,12 @@ REVOKE_REASON_MAX_LENGTH = 256
 
 
 def authorisation_letter_check(file: File) -> str:
-    """The letter's extension (pdf/png/jpg) after checking it is a readable PDF or image; ``ValidationError`` else."""
+    """The letter's extension (pdf/png/jpg) after checking it is a readable PDF or image; ``InvalidInput`` else."""
     from PIL import Image, UnidentifiedImageError
     from pypdf import PdfReader
 
     if file.size is not None and file.size > LETTER_MAX_BYTES:
-        raise ValidationError(f"授权书不能超过 {LETTER_MAX_BYTES // (1024 * 1024)} MB。", code="too_large")
+        raise InvalidInput(f"授权书不能超过 {LETTER_MAX_BYTES // (1024 * 1024)} MB。")
     file.seek(0)
     head = file.read(1024)
     file.seek(0)
@@ -243,20 +243,20 @@ def authorisation_letter_check(file: File) -> str:
         if b"%PDF-" in head:
             reader = PdfReader(file)
             if reader.is_encrypted:
-                raise ValidationError("授权书 PDF 不能加密。", code="encrypted")
+                raise InvalidInput("授权书 PDF 不能加密。")
             if not 1 <= len(reader.pages) <= LETTER_MAX_PAGES:
-                raise ValidationError(f"授权书应为 1–{LETTER_MAX_PAGES} 页。", code="pages")
+                raise InvalidInput(f"授权书应为 1–{LETTER_MAX_PAGES} 页。")
             return "pdf"
         image = Image.open(file, formats=["PNG", "JPEG"])
         if image.width * image.height > 25_000_000:
-            raise ValidationError("授权书图片像素过大。", code="too_big")
+            raise InvalidInput("授权书图片像素过大。")
         image.verify()
         return "png" if image.format == "PNG" else "jpg"
-    except ValidationError:
+    except InvalidInput:
         raise
     except (UnidentifiedImageError, Exception) as exc:
         # pypdf and Pillow raise many types on hostile input; any of them means "not a usable letter".
-        raise ValidationError("授权书须为 PDF、PNG 或 JPEG 文件，且未损坏。", code="invalid") from exc
+        raise InvalidInput("授权书须为 PDF、PNG 或 JPEG 文件，且未损坏。") from exc
     finally:
         file.seek(0)
 
@@ -286,16 +286,16 @@ def seal_authorisation_create(
     letter: File | None = None,
     staff=None,
 ) -> SealAuthorisation:
-    """Record an authorisation (checked, the letter stored and fingerprinted); ``ValidationError`` with field errors."""
+    """Record an authorisation (checked, the letter stored and fingerprinted); ``InvalidInput`` with field errors."""
     errors = seal_authorisation_problems(authoriser=authoriser, valid_from=valid_from, valid_until=valid_until)
     extension = ""
     if letter:
         try:
             extension = authorisation_letter_check(letter)
-        except ValidationError as exc:
-            errors["letter"] = exc.messages
+        except InvalidInput as exc:
+            errors["letter"] = [exc.msg]
     if errors:
-        raise ValidationError(errors)
+        raise InvalidInput(errors=errors)
     authorisation = SealAuthorisation(
         company=company,
         authoriser=authoriser.strip(),
@@ -319,7 +319,7 @@ def seal_authorisation_revoke(*, authorisation: SealAuthorisation, staff, reason
         return locked
     reason = (reason or "").strip()
     if len(reason) > REVOKE_REASON_MAX_LENGTH:
-        raise ValidationError({"reason": [f"撤销原因不能超过 {REVOKE_REASON_MAX_LENGTH} 个字符。"]})
+        raise InvalidInput(errors={"reason": [f"撤销原因不能超过 {REVOKE_REASON_MAX_LENGTH} 个字符。"]})
     locked.revoked_at = timezone.now()
     locked.revoked_by = staff
     locked.revoke_reason = reason

@@ -8,7 +8,7 @@ Reads of the reference data, cached in the configured cache (SPEC §2: shared ac
 * ``region_children(parent_id)`` — ``{"id", "name"}`` of the provinces (``None``) or of a
   region's children, or None when the parent does not exist.
 * ``region_chain_check(province_id, city_id, county_id)`` — the three regions of a resume
-  address, or a ``ValidationError`` naming the fields that do not nest.
+  address, or an ``InvalidInput`` naming the fields that do not nest.
 
 Caches are keyed by a generation token: a change bumps the generation
 (``dictionary_cache_clear`` / ``region_cache_clear``, called by the signals in
@@ -24,10 +24,10 @@ import contextlib
 import uuid
 
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 
 from shanqian.cache import CacheUnavailable
+from shanqian.errors import InvalidInput
 
 from .models import Dictionary, Region
 
@@ -170,15 +170,15 @@ def region_chain_check(
     The province, city and county of an address, checked to nest (SPEC §4.13).
 
     The county may be omitted only when the city has no county level (东莞市…).
-    ``fields`` names the three inputs in the raised ``ValidationError``, so the
+    ``fields`` names the three inputs in the raised ``InvalidInput``'s field errors, so the
     household address can report ``acct_prc_id`` etc. One query.
     """
     province_field, city_field, county_field = fields
     codes = {name: _region_code(value) for name, value in zip(fields, (province_id, city_id, county_id), strict=True)}
-    errors: dict[str, list[ValidationError]] = {}
+    errors: dict[str, list[str]] = {}
 
-    def fail(field, message, code):
-        errors.setdefault(field, []).append(ValidationError(message, code=code))
+    def fail(field, message):
+        errors.setdefault(field, []).append(message)
 
     for field, value, label in (
         (province_field, province_id, "省份"),
@@ -187,9 +187,9 @@ def region_chain_check(
     ):
         given = value not in (None, "")
         if given and codes[field] is None:
-            fail(field, f"{label}代码无效。", "invalid")
+            fail(field, f"{label}代码无效。")
         elif not given and field != county_field:
-            fail(field, f"请选择{label}。", "required")
+            fail(field, f"请选择{label}。")
 
     wanted = [code for code in codes.values() if code is not None]
     found = {
@@ -203,22 +203,22 @@ def region_chain_check(
     county = found.get(codes[county_field])
 
     if codes[province_field] is not None and (province is None or province.level != Region.Level.PROVINCE):
-        fail(province_field, "省份不存在。", "unknown")
+        fail(province_field, "省份不存在。")
         province = None
     if codes[city_field] is not None:
         if city is None or city.level != Region.Level.CITY:
-            fail(city_field, "城市不存在。", "unknown")
+            fail(city_field, "城市不存在。")
             city = None
         elif province is not None and city.parent_id != province.id:
-            fail(city_field, "城市不属于所选省份。", "mismatch")
+            fail(city_field, "城市不属于所选省份。")
     if codes[county_field] is not None:
         if county is None or county.level != Region.Level.COUNTY:
-            fail(county_field, "区县不存在。", "unknown")
+            fail(county_field, "区县不存在。")
         elif city is not None and county.parent_id != city.id:
-            fail(county_field, "区县不属于所选城市。", "mismatch")
+            fail(county_field, "区县不属于所选城市。")
     elif county_id in (None, "") and city is not None and city.has_children:
-        fail(county_field, "请选择区县。", "required")
+        fail(county_field, "请选择区县。")
 
     if errors:
-        raise ValidationError(errors)
+        raise InvalidInput(errors=errors)
     return province, city, county

@@ -9,7 +9,6 @@ import io
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
@@ -146,9 +145,9 @@ def test_the_generated_seal_is_a_transparent_round_red_seal():
     ],
 )
 def test_a_seal_upload_that_is_not_a_transparent_png_is_refused(data, message):
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(InvalidInput) as caught:
         seal_image_clean(data)
-    assert message in caught.value.messages[0]
+    assert message in caught.value.msg
 
 
 def test_an_uploaded_seal_keeps_only_its_pixels():
@@ -207,10 +206,10 @@ def test_a_bad_authorisation_is_refused_and_nothing_is_saved(kwargs, field):
         **kwargs,
     }
 
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(InvalidInput) as caught:
         seal_authorisation_create(**arguments)
 
-    assert field in caught.value.message_dict
+    assert list(caught.value.data["errors"]) == [field]
     assert not SealAuthorisation.objects.exists()
 
 
@@ -330,6 +329,46 @@ def test_an_authorisation_ending_before_it_starts_is_a_form_error(staff_client):
     assert response.status_code == 200
     assert "失效时间须晚于生效时间" in response.content.decode()
     assert not SealAuthorisation.objects.exists()
+
+
+def test_a_letter_that_is_not_a_pdf_or_image_is_a_form_error_and_nothing_is_saved(staff_client):
+    company = CompanyFactory(sealed=False)
+    letter = SimpleUploadedFile("授权书.pdf", b"not a pdf at all", content_type="application/pdf")
+
+    response = staff_client.post(
+        "/admin/contracts/sealauthorisation/add/",
+        {
+            "company": company.pk,
+            "authoriser": "李法人",
+            "valid_from_0": TODAY.isoformat(),
+            "valid_from_1": "00:00:00",
+            "valid_until_0": (TODAY + datetime.timedelta(days=30)).isoformat(),
+            "valid_until_1": "00:00:00",
+            "letter": letter,
+        },
+    )
+
+    assert response.status_code == 200
+    assert "授权书须为 PDF、PNG 或 JPEG 文件，且未损坏。" in response.content.decode()
+    assert not SealAuthorisation.objects.exists()
+
+
+def test_a_seal_cannot_be_drawn_for_a_blank_name():
+    with pytest.raises(InvalidInput) as caught:
+        round_seal_png(" \u3000 ")
+
+    assert caught.value.msg == "用人单位名称为空，无法生成印章。"
+
+
+def test_a_revocation_reason_over_the_limit_is_refused_and_the_authorisation_stays_in_force():
+    authorisation = CompanyFactory().seal_authorisations.get()
+
+    with pytest.raises(InvalidInput) as caught:
+        seal_authorisation_revoke(authorisation=authorisation, staff=None, reason="因" * 257)
+
+    assert caught.value.data["errors"] == {"reason": ["撤销原因不能超过 256 个字符。"]}
+    authorisation.refresh_from_db()
+    assert authorisation.revoked_at is None
 
 
 def test_staff_revoke_an_authorisation_with_a_reason(staff_client):

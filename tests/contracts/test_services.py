@@ -4,12 +4,13 @@ import hashlib
 import io
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from pypdf import PdfWriter
 
-from contracts.models import Contract
-from contracts.services import contract_pdf_check, contract_save_file
+from contracts.models import Contract, Placement
+from contracts.placements import Box
+from contracts.services import contract_pdf_check, contract_save_file, placements_replace
+from shanqian.errors import InvalidInput
 from tests.factories import CompanyFactory, pdf_bytes, png_bytes
 
 pytestmark = pytest.mark.django_db
@@ -59,22 +60,22 @@ def test_replacing_the_file_records_the_new_digest_and_keeps_the_old_file():
 
 
 @pytest.mark.parametrize(
-    ("content", "code"),
+    ("content", "message"),
     [
-        (b"", "not_pdf"),
-        (png_bytes(), "not_pdf"),
-        ("劳动合同".encode(), "not_pdf"),
-        (pdf_bytes()[:200], "invalid_pdf"),
-        (b"%PDF-1.7\n" + b"\x00" * 100, "invalid_pdf"),
-        (encrypted_pdf(), "encrypted"),
+        (b"", "合同文件必须是 PDF。"),
+        (png_bytes(), "合同文件必须是 PDF。"),
+        ("劳动合同".encode(), "合同文件必须是 PDF。"),
+        (pdf_bytes()[:200], "合同文件已损坏或不是有效的 PDF。"),
+        (b"%PDF-1.7\n" + b"\x00" * 100, "合同文件已损坏或不是有效的 PDF。"),
+        (encrypted_pdf(), "合同文件不能加密或设置打开密码。"),
     ],
     ids=["empty", "png", "text", "truncated", "garbage", "encrypted"],
 )
-def test_anything_but_a_readable_pdf_is_refused_and_nothing_is_saved(content, code):
-    with pytest.raises(ValidationError) as excinfo:
+def test_anything_but_a_readable_pdf_is_refused_and_nothing_is_saved(content, message):
+    with pytest.raises(InvalidInput) as excinfo:
         contract_save_file(contract=new_contract(), file=content)
 
-    assert excinfo.value.code == code
+    assert excinfo.value.msg == message
     assert not Contract.objects.exists()
 
 
@@ -88,7 +89,18 @@ def test_pdf_check_counts_pages_and_rewinds():
 def test_an_oversized_file_is_refused_before_parsing(monkeypatch):
     monkeypatch.setattr("contracts.services.CONTRACT_MAX_BYTES", 100)
 
-    with pytest.raises(ValidationError) as excinfo:
+    with pytest.raises(InvalidInput) as excinfo:
         contract_pdf_check(ContentFile(pdf_bytes(), name="x.pdf"))
 
-    assert excinfo.value.code == "too_large"
+    assert excinfo.value.msg == "合同文件不能超过 0 MB。"
+
+
+def test_a_placement_outside_the_page_is_refused_by_name_and_nothing_changes():
+    contract = contract_save_file(contract=new_contract(), file=pdf_bytes(pages=1), detect=False)
+    boxes = [Box(key="real_name", page=1, x=500, y=800, width=300, height=80, source="manual")]
+
+    with pytest.raises(InvalidInput) as excinfo:
+        placements_replace(contract=contract, boxes=boxes, sizes=[(595.0, 842.0)])
+
+    assert excinfo.value.data["errors"] == {"placements": ["「劳动者姓名」的区域超出第 1 页的页面范围"]}
+    assert not Placement.objects.filter(contract=contract).exists()

@@ -1,10 +1,10 @@
 """The cached reads other apps use: dictionary keys and the region chain of an address."""
 
 import pytest
-from django.core.exceptions import ValidationError
 
 from dictionaries.models import Dictionary
 from dictionaries.selectors import dict_entries, dict_keys, dict_value, region_chain_check
+from shanqian.errors import InvalidInput
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +44,7 @@ def test_a_dictionary_with_only_disabled_entries_exists_but_is_empty(db):
 
 
 def messages(excinfo):
-    return {field: [error.code for error in errors] for field, errors in excinfo.value.error_dict.items()}
+    return excinfo.value.data["errors"]
 
 
 def test_a_nested_chain_returns_the_three_regions(regions_seeded, django_assert_num_queries):
@@ -68,51 +68,54 @@ def test_the_county_may_be_omitted_for_a_city_without_counties(regions_seeded, c
 
 
 def test_the_county_is_required_when_the_city_has_counties(regions_seeded):
-    with pytest.raises(ValidationError) as excinfo:
+    with pytest.raises(InvalidInput) as excinfo:
         region_chain_check(110000, 110100, None)
 
-    assert messages(excinfo) == {"county_id": ["required"]}
-    assert "请选择区县" in excinfo.value.message_dict["county_id"][0]
+    assert messages(excinfo) == {"county_id": ["请选择区县。"]}
 
 
 def test_a_city_of_another_province_is_refused(regions_seeded):
-    with pytest.raises(ValidationError) as excinfo:
+    with pytest.raises(InvalidInput) as excinfo:
         region_chain_check(110000, 440300, 440305)
 
-    assert messages(excinfo) == {"city_id": ["mismatch"]}
+    assert messages(excinfo) == {"city_id": ["城市不属于所选省份。"]}
 
 
 def test_a_county_of_another_city_is_refused(regions_seeded):
-    with pytest.raises(ValidationError) as excinfo:
+    with pytest.raises(InvalidInput) as excinfo:
         region_chain_check(440000, 440300, 440104)
 
-    assert messages(excinfo) == {"county_id": ["mismatch"]}
+    assert messages(excinfo) == {"county_id": ["区县不属于所选城市。"]}
 
 
 def test_levels_must_match_their_position(regions_seeded):
-    with pytest.raises(ValidationError) as excinfo:
+    with pytest.raises(InvalidInput) as excinfo:
         region_chain_check(110100, 110101, 110000)
 
-    assert messages(excinfo) == {"province_id": ["unknown"], "city_id": ["unknown"], "county_id": ["unknown"]}
+    assert messages(excinfo) == {
+        "province_id": ["省份不存在。"],
+        "city_id": ["城市不存在。"],
+        "county_id": ["区县不存在。"],
+    }
 
 
 @pytest.mark.parametrize("bad", ["abc", True, 12, 1234567, -110000, 11.0, "11000０"])
 def test_malformed_codes_are_invalid(regions_seeded, bad):
-    with pytest.raises(ValidationError) as excinfo:
+    with pytest.raises(InvalidInput) as excinfo:
         region_chain_check(bad, 110100, 110101)
 
-    assert messages(excinfo)["province_id"] == ["invalid"]
+    assert messages(excinfo)["province_id"] == ["省份代码无效。"]
 
 
 def test_missing_province_and_city_are_required(regions_seeded):
-    with pytest.raises(ValidationError) as excinfo:
+    with pytest.raises(InvalidInput) as excinfo:
         region_chain_check(None, "", None)
 
-    assert messages(excinfo) == {"province_id": ["required"], "city_id": ["required"]}
+    assert messages(excinfo) == {"province_id": ["请选择省份。"], "city_id": ["请选择城市。"]}
 
 
 def test_errors_use_the_callers_field_names(regions_seeded):
-    with pytest.raises(ValidationError) as excinfo:
+    with pytest.raises(InvalidInput) as excinfo:
         region_chain_check(110000, 440300, 999999, fields=("acct_prc_id", "acct_city_id", "acct_coy_id"))
 
-    assert messages(excinfo) == {"acct_city_id": ["mismatch"], "acct_coy_id": ["unknown"]}
+    assert messages(excinfo) == {"acct_city_id": ["城市不属于所选省份。"], "acct_coy_id": ["区县不存在。"]}
