@@ -29,11 +29,11 @@ from .services import (
     authorisation_letter_check,
     company_seal_generate,
     company_seal_save,
-    contract_pdf_check,
     contract_save_file,
     seal_authorisation_create,
     seal_authorisation_problems,
     seal_authorisation_revoke,
+    template_pdf_check,
 )
 
 
@@ -181,7 +181,8 @@ class ContractAdminForm(forms.ModelForm):
     def clean_file(self):
         file = self.cleaned_data.get("file")
         if isinstance(file, UploadedFile):
-            _field_error(contract_pdf_check, file)
+            # The whole template check (fonts embedded, upright pages), so that save_model cannot refuse the file.
+            _field_error(template_pdf_check, file)
         return file
 
 

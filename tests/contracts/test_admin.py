@@ -1,6 +1,7 @@
 """The back office for employers, positions and contract templates."""
 
 import hashlib
+import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -52,6 +53,32 @@ def test_a_non_pdf_upload_is_refused_with_a_form_error(staff_client):
 
     assert response.status_code == 200
     assert "合同文件必须是 PDF" in response.content.decode()
+    assert not Contract.objects.exists()
+
+
+def helvetica_pdf() -> bytes:
+    """A readable PDF whose text uses Helvetica without embedding it."""
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, invariant=1)
+    pdf.setFont("Helvetica", 16)
+    pdf.drawString(72, 760, "Labour contract")
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def test_a_template_with_fonts_not_embedded_is_refused_with_a_form_error(staff_client):
+    company = CompanyFactory(company_name="甲公司")
+
+    response = staff_client.post(
+        "/admin/contracts/contract/add/",
+        contract_form(company, SimpleUploadedFile("合同.pdf", helvetica_pdf(), content_type="application/pdf")),
+    )
+
+    assert response.status_code == 200
+    assert "合同文件使用了未嵌入的字体（Helvetica）" in response.content.decode()
     assert not Contract.objects.exists()
 
 
