@@ -9,8 +9,8 @@ term ran out already 已到期, some ended). Then, in this process:
 * the ledger changelist through the admin (superuser): first page, ``?ending_within=30``,
   ``?status__exact=1``, an exact ID-number search; a handler's first page;
 * the start page (``/admin/``: the applications board, the real-name queue and the ledger's figures);
-* one daily run (``ledger_daily``: expiry, then the reminders, outbox rows written, tasks sent to a
-  Redis broker queue nobody consumes — ``LEDGER_BENCH_BROKER``, default redis://127.0.0.1:6397/14),
+* one daily run (``ledger_daily``: expiry, then the reminders, outbox rows written, one fan-out task
+  per batch sent to a Redis broker queue nobody consumes — ``LEDGER_BENCH_BROKER``, default redis://127.0.0.1:6397/14),
   timed once on a fresh day, with the number of reminders and the peak memory of the run.
 
 Pages: median of ``REPEAT`` after one warm-up. The figures replace the "contract ledger" section
@@ -28,7 +28,7 @@ from pathlib import Path
 
 REPEAT = 7
 # The full daily run (notices written and queued) is timed up to this size; beyond it only the scan.
-FULL_RUN_MAX = int(os.environ.get("LEDGER_BENCH_FULL_RUN_MAX", "10000"))
+FULL_RUN_MAX = int(os.environ.get("LEDGER_BENCH_FULL_RUN_MAX", "1000000"))
 BUDGET_MS = 300.0
 DAILY_BUDGET_S = 60.0
 TODAY = datetime.date(2026, 12, 2)
@@ -208,8 +208,8 @@ Django's test client (superuser unless said), median of {REPEAT} after one warm-
 {chr(10).join(rows)}
 
 The daily run (`signing.ledger.services.ledger_daily`: terms that ran out → 已到期, then the
-reminders — every due contract's notices written to the outbox and its delivery task sent to a
-Redis broker — in locked batches of {500}; peak = Python memory traced during the run). Target:
+reminders — every due contract's notices written to the outbox, one fan-out task per batch sent to
+a Redis broker — in locked batches of {500}; peak = Python memory traced during the run). Target:
 under {DAILY_BUDGET_S:.0f} s for {large:,} contracts, without loading them all.
 
 | contracts | expired | expiry reminders | probation reminders | seconds | ms per reminder | peak MB | target |

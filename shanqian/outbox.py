@@ -164,14 +164,22 @@ def enqueue(*, channel: str, payload: dict, summary: str, ref: str = "") -> Outb
     return enqueue_many([Message(channel, payload, summary, ref)])[0]
 
 
-def enqueue_many(items: Iterable[Message]) -> list[OutboxMessage]:
-    """``enqueue`` for several rows in one INSERT."""
+def enqueue_many(items: Iterable[Message], *, fan_out: bool = False) -> list[OutboxMessage]:
+    """
+    ``enqueue`` for several rows in one INSERT. With ``fan_out`` (a batch job writing hundreds of
+    rows) the commit sends **one** task for all of them (``outbox_fan_out``), and the worker that
+    runs it queues each row's delivery: the writer pays one broker round trip per batch, not per row.
+    """
     now = timezone.now()
     rows = [_new_row(item, now) for item in items]
     if not rows:
         return []
     rows = OutboxMessage.objects.bulk_create(rows)
-    _queue([row.pk for row in rows])
+    ids = [row.pk for row in rows]
+    if fan_out and len(ids) > 1:
+        _queue_batch(ids)
+    else:
+        _queue(ids)
     return rows
 
 
@@ -181,6 +189,30 @@ def _queue(ids: list[int], *, countdown: float | None = None) -> None:
 
     for pk in ids:
         dispatch(outbox_deliver, pk, countdown=countdown)
+
+
+def _queue_batch(ids: list[int]) -> None:
+    from .celery import dispatch
+    from .tasks import outbox_fan_out
+
+    dispatch(outbox_fan_out, ids)
+
+
+def fan_out(ids: list[int]) -> int:
+    """
+    The body of ``outbox_fan_out``: queue the delivery of each row still pending (one task each, so
+    deliveries spread over the workers as usual). A row sent meanwhile by the re-drive is skipped by
+    its own claim; a fan-out task that is lost leaves its rows to the re-drive. Returns how many.
+    """
+    from .celery import send_now
+    from .tasks import outbox_deliver
+
+    pending = list(
+        OutboxMessage.objects.filter(pk__in=ids, state=State.PENDING).order_by("pk").values_list("pk", flat=True)
+    )
+    for pk in pending:
+        send_now(outbox_deliver, pk)
+    return len(pending)
 
 
 # --- delivering ------------------------------------------------------------------------------------

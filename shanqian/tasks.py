@@ -1,5 +1,5 @@
 """
-Celery tasks of the shared machinery: outbox delivery and re-drive, bulk-job runners and re-drive.
+Celery tasks of the shared machinery: outbox delivery, fan-out and re-drive, bulk-job runners and re-drive.
 
 The task bodies live in ``shanqian.outbox`` and ``shanqian.bulk``; these are thin wrappers so a
 worker can import them by name (``shanqian.tasks.<name>``, as ``CELERY_BEAT_SCHEDULE`` names them).
@@ -14,6 +14,13 @@ def outbox_deliver(message_id: int) -> str:
     from . import outbox
 
     return outbox.deliver(message_id)
+
+
+@shared_task(name="shanqian.tasks.outbox_fan_out", ignore_result=True, soft_time_limit=120, time_limit=150)
+def outbox_fan_out(message_ids: list[int]) -> int:
+    from . import outbox
+
+    return outbox.fan_out(message_ids)
 
 
 @shared_task(name="shanqian.tasks.outbox_redrive", ignore_result=True, soft_time_limit=120, time_limit=150)

@@ -9,7 +9,8 @@ the outbox, ``signing.notifications.services``) are written in the same transact
   ``CONTRACT_EXPIRY_NOTICE_DAYS`` → the handler and the worker; a probation ending within
   ``CONTRACT_PROBATION_NOTICE_DAYS`` → the handler. Each once per contract and threshold (a
   ``ContractReminder`` row, unique), in batches of locked rows so two runs at once never send one
-  twice, and never more than a batch in memory.
+  twice, and never more than a batch in memory. A batch costs a constant number of queries (its
+  notices are read and written together, ``notify.contracts_expiring_many``) and one queued task.
 * ``ledger_daily(today=…)`` — both, in that order (the Celery beat task).
 * ``contract_end(contract=…, staff=…, ground=…, ended_on=…, note=…)`` — 终止/解除 with the proof of
   ending (art. 50). Renewal is the state machine's ``application_renew`` (a new application).
@@ -146,12 +147,13 @@ def _due(plan: _Plan, today: datetime.date):
     )
 
 
-def _notify(plan: _Plan, row: dict) -> None:
-    application = SignApplication(pk=row["application_id"])
+def _notify(plan: _Plan, rows: list[dict]) -> None:
+    """The batch's notices: one read of what they need and one outbox INSERT for all of them."""
+    items = [(row["application_id"], row["due"]) for row in rows]
     if plan.kind == ContractReminder.Kind.EXPIRY:
-        notify.contract_expiring(application=application, end_date=row["due"])
+        notify.contracts_expiring_many(items=items)
     else:
-        notify.probation_ending(application=application, probation_end=row["due"])
+        notify.probations_ending_many(items=items)
 
 
 def _send_batch(plan: _Plan, today: datetime.date, after: int, batch: int) -> tuple[int, int | None]:
@@ -164,8 +166,7 @@ def _send_batch(plan: _Plan, today: datetime.date, after: int, batch: int) -> tu
         rows = list(queryset.values("pk", "application_id", due=F(plan.field))[:batch])
         if not rows:
             return 0, None
-        for row in rows:
-            _notify(plan, row)
+        _notify(plan, rows)
         ContractReminder.objects.bulk_create(
             [
                 ContractReminder(contract_id=row["pk"], kind=plan.kind, days=plan.days, due_date=row["due"])

@@ -19,7 +19,9 @@ and are delivered after commit (``shanqian.outbox``).
   delivery per enabled endpoint of the platform that wants the event.
 * The lifecycle (SPEC §12, for the ledger): ``contract_expiring(application=…, end_date=…)``
   (worker + handler), ``probation_ending(application=…, probation_end=…)`` (handler),
-  ``contract_ended(application=…, ended_on=…, ground=…, contract_id=…)`` (worker + webhook).
+  ``contract_ended(application=…, ended_on=…, ground=…, contract_id=…)`` (worker + webhook);
+  for the daily run's batches ``contracts_expiring_many(items=[(application_id, end_date)])`` and
+  ``probations_ending_many(items=[…])``: the same notices, a constant number of queries per batch.
 * ``subscriptions_accept(user=…, template_ids=[…])`` — ``POST /api/subscriptions``.
 """
 
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db import transaction
 from django.db.models import Count, Q
@@ -63,33 +65,31 @@ class _Context:
     handler_id: int
     handler_email: str
     messages: list = field(default_factory=list)
-    after: list = field(default_factory=list)
+    # (acceptance id, index in messages): the subscribe acceptance each WeChat message uses up.
+    acceptances: list = field(default_factory=list)
 
 
-def _context(application) -> _Context:
-    from signing.models import SignApplication
+_CONTEXT_FIELDS = (
+    "pk",
+    "status",
+    "company_id",
+    "company__company_name",
+    "work_pos",
+    "entry_date",
+    "reason",
+    "em_id",
+    "em__user_id",
+    "em__user__platform_id",
+    "em__real_name",
+    "em__phone",
+    "ad_user_id",
+    "ad_user__email",
+)
 
-    row = (
-        SignApplication.objects.filter(pk=application.pk)
-        .values(
-            "status",
-            "company_id",
-            "company__company_name",
-            "work_pos",
-            "entry_date",
-            "reason",
-            "em_id",
-            "em__user_id",
-            "em__user__platform_id",
-            "em__real_name",
-            "em__phone",
-            "ad_user_id",
-            "ad_user__email",
-        )
-        .get()
-    )
+
+def _context_of(row: dict) -> _Context:
     return _Context(
-        application_id=application.pk,
+        application_id=row["pk"],
         status=row["status"],
         company_id=row["company_id"],
         company_name=row["company__company_name"],
@@ -106,15 +106,104 @@ def _context(application) -> _Context:
     )
 
 
+def _context(application) -> _Context:
+    from signing.models import SignApplication
+
+    return _context_of(SignApplication.objects.filter(pk=application.pk).values(*_CONTEXT_FIELDS).get())
+
+
+def _contexts(application_ids) -> dict[int, _Context]:
+    """The contexts of many applications in one query (a batch of notices)."""
+    from signing.models import SignApplication
+
+    rows = SignApplication.objects.filter(pk__in=list(application_ids)).values(*_CONTEXT_FIELDS)
+    return {row["pk"]: _context_of(row) for row in rows}
+
+
 def _ref(application_id: int) -> str:
     return f"signing.signapplication:{application_id}"
 
 
 def _write(ctx: _Context) -> list:
     rows = outbox.enqueue_many(ctx.messages)
-    for callback in ctx.after:
-        callback(rows)
+    for acceptance_id, index in ctx.acceptances:
+        SubscribeAcceptance.objects.filter(pk=acceptance_id).update(message_id=rows[index].pk)
     return rows
+
+
+class _Batch:
+    """
+    What the notices of many applications share, read once for the whole batch: the platforms'
+    subscribe templates of one worker notice kind, the workers' unused acceptances of them (locked,
+    ``SKIP LOCKED``, so a notice sent meanwhile elsewhere never shares one), and the enabled
+    企业微信 robots of the handlers and companies. Four queries, however many applications.
+    """
+
+    def __init__(self, contexts: list[_Context], *, worker_kind: str | None = None, hr: bool = True):
+        from django.db import connection
+
+        self.templates: dict[int, SubscribeTemplate] = {}
+        self._unused: dict[tuple[int, str], list[SubscribeAcceptance]] = {}
+        self._acceptances: dict[int, SubscribeAcceptance] = {}
+        self._robots: list[tuple[int, int | None, int | None]] = []
+        if worker_kind is not None:
+            platforms = {ctx.platform_id for ctx in contexts}
+            for template in SubscribeTemplate.objects.filter(
+                platform_id__in=platforms, kind=worker_kind, enabled=True
+            ).only("platform_id", "template_id", "page", "mapping", "miniprogram_state"):
+                self.templates[template.platform_id] = template
+            wanted = Q(pk__in=[])
+            for platform_id, template in self.templates.items():
+                users = [ctx.user_id for ctx in contexts if ctx.platform_id == platform_id]
+                wanted |= Q(template_id=template.template_id, user_id__in=users)
+            if self.templates:
+                unused = (
+                    SubscribeAcceptance.objects.filter(wanted, used_at__isnull=True)
+                    .order_by("pk")
+                    .only("pk", "user_id", "template_id")
+                )
+                if connection.features.has_select_for_update_skip_locked and connection.in_atomic_block:
+                    unused = unused.select_for_update(skip_locked=True)
+                for acceptance in unused:
+                    self._unused.setdefault((acceptance.user_id, acceptance.template_id), []).append(acceptance)
+        if hr:
+            handlers = {ctx.handler_id for ctx in contexts}
+            companies = {ctx.company_id for ctx in contexts}
+            self._robots = list(
+                WecomRobot.objects.filter(Q(handler_id__in=handlers) | Q(company_id__in=companies), enabled=True)
+                .order_by("pk")
+                .values_list("pk", "handler_id", "company_id")
+            )
+
+    def take(self, user_id: int, template_id: str) -> int | None:
+        """Use up the oldest unused acceptance of the user for the template (written by ``write``)."""
+        unused = self._unused.get((user_id, template_id))
+        if not unused:
+            return None
+        acceptance = unused.pop(0)
+        self._acceptances[acceptance.pk] = acceptance
+        return acceptance.pk
+
+    def robots(self, handler_id: int, company_id: int) -> list[int]:
+        return [pk for pk, handler, company in self._robots if handler == handler_id or company == company_id]
+
+    def write(self, contexts: list[_Context]) -> list:
+        """Every message of ``contexts`` in one INSERT and one task; the acceptances in one UPDATE."""
+        messages, offsets = [], []
+        for ctx in contexts:
+            offsets.append(len(messages))
+            messages.extend(ctx.messages)
+        rows = outbox.enqueue_many(messages, fan_out=True)
+        now = timezone.now()
+        used = []
+        for ctx, offset in zip(contexts, offsets, strict=True):
+            for acceptance_id, index in ctx.acceptances:
+                acceptance = self._acceptances[acceptance_id]
+                acceptance.used_at, acceptance.message_id = now, rows[offset + index].pk
+                used.append(acceptance)
+        if used:
+            SubscribeAcceptance.objects.bulk_update(used, ["used_at", "message_id"])
+        return rows
 
 
 # --- worker ----------------------------------------------------------------------------------------------
@@ -136,21 +225,25 @@ def _worker_values(ctx: _Context, kind: str, values: dict | None) -> dict:
     return {**base, **(values or {})}
 
 
-def _add_worker_notice(ctx: _Context, kind: str, values: dict | None = None) -> None:
+def _add_worker_notice(ctx: _Context, kind: str, values: dict | None = None, *, batch: _Batch | None = None) -> None:
     from django.conf import settings
 
     values = _worker_values(ctx, kind, values)
     label = catalog.WorkerNotice(kind).label
     text, params = catalog.sms_text_and_params(kind, values)
     sms = {"kind": kind, "employee_id": ctx.employee_id, "text": text, "params": params}
-    template = (
-        SubscribeTemplate.objects.filter(platform_id=ctx.platform_id, kind=kind, enabled=True)
-        .only("template_id", "page", "mapping", "miniprogram_state")
-        .first()
-    )
+    if batch is None:
+        template = (
+            SubscribeTemplate.objects.filter(platform_id=ctx.platform_id, kind=kind, enabled=True)
+            .only("template_id", "page", "mapping", "miniprogram_state")
+            .first()
+        )
+    else:
+        template = batch.templates.get(ctx.platform_id)
     acceptance = None
     if template is not None:
-        acceptance = _take_acceptance(ctx.user_id, template.template_id)
+        take = _take_acceptance if batch is None else batch.take
+        acceptance = take(ctx.user_id, template.template_id)
     if acceptance is not None:
         index = len(ctx.messages)
         ctx.messages.append(
@@ -169,9 +262,7 @@ def _add_worker_notice(ctx: _Context, kind: str, values: dict | None = None) -> 
                 ref=_ref(ctx.application_id),
             )
         )
-        ctx.after.append(
-            lambda rows: SubscribeAcceptance.objects.filter(pk=acceptance).update(message_id=rows[index].pk)
-        )
+        ctx.acceptances.append((acceptance, index))
     elif settings.NOTIFY_SMS_FALLBACK:
         ctx.messages.append(
             outbox.Message(
@@ -206,7 +297,14 @@ def notify_worker(*, application, kind: str, values: dict | None = None) -> list
 # --- HR ----------------------------------------------------------------------------------------------------
 
 
-def _add_hr_notice(ctx: _Context, kind: str, values: dict | None = None, *, handler_id: int | None = None) -> None:
+def _add_hr_notice(
+    ctx: _Context,
+    kind: str,
+    values: dict | None = None,
+    *,
+    handler_id: int | None = None,
+    batch: _Batch | None = None,
+) -> None:
     label = HrNotice(kind).label
     handler_id = handler_id or ctx.handler_id
     payload = {"kind": kind, "application_id": ctx.application_id, "values": values or {}}
@@ -225,8 +323,12 @@ def _add_hr_notice(ctx: _Context, kind: str, values: dict | None = None, *, hand
                 ref=_ref(ctx.application_id),
             )
         )
-    robots = WecomRobot.objects.filter(Q(handler_id=handler_id) | Q(company_id=ctx.company_id), enabled=True)
-    for robot_id in robots.values_list("pk", flat=True):
+    if batch is None:
+        robots = WecomRobot.objects.filter(Q(handler_id=handler_id) | Q(company_id=ctx.company_id), enabled=True)
+        robot_ids = list(robots.values_list("pk", flat=True))
+    else:
+        robot_ids = batch.robots(handler_id, ctx.company_id)
+    for robot_id in robot_ids:
         ctx.messages.append(
             outbox.Message(
                 channel=channels.HR_WECOM,
@@ -374,6 +476,35 @@ def probation_ending(*, application, probation_end: datetime.date) -> list:
     ctx = _context(application)
     _add_hr_notice(ctx, HrNotice.PROBATION_ENDING, {"probation_end": probation_end.isoformat()})
     return _write(ctx)
+
+
+def contracts_expiring_many(*, items: list[tuple[int, datetime.date]]) -> list:
+    """
+    ``contract_expiring`` for a batch of ``(application id, end date)`` (the daily reminders): the
+    same notices, read and written with a constant number of queries for the whole batch (contexts,
+    templates, acceptances, robots; one outbox INSERT and one queued task).
+    """
+    contexts = _contexts(application_id for application_id, _ in items)
+    batch = _Batch(list(contexts.values()), worker_kind=WorkerNotice.CONTRACT_EXPIRING)
+    done = []
+    for application_id, end_date in items:
+        ctx = replace(contexts[application_id], messages=[], acceptances=[])
+        _add_worker_notice(ctx, WorkerNotice.CONTRACT_EXPIRING, {"end_date": end_date}, batch=batch)
+        _add_hr_notice(ctx, HrNotice.CONTRACT_EXPIRING, {"end_date": end_date.isoformat()}, batch=batch)
+        done.append(ctx)
+    return batch.write(done)
+
+
+def probations_ending_many(*, items: list[tuple[int, datetime.date]]) -> list:
+    """``probation_ending`` for a batch of ``(application id, probation end)``, as ``contracts_expiring_many``."""
+    contexts = _contexts(application_id for application_id, _ in items)
+    batch = _Batch(list(contexts.values()))
+    done = []
+    for application_id, probation_end in items:
+        ctx = replace(contexts[application_id], messages=[], acceptances=[])
+        _add_hr_notice(ctx, HrNotice.PROBATION_ENDING, {"probation_end": probation_end.isoformat()}, batch=batch)
+        done.append(ctx)
+    return batch.write(done)
 
 
 def contract_ended(*, application, ended_on: datetime.date, ground: str, contract_id: int | None = None) -> list:

@@ -130,37 +130,112 @@ def test_open_ended_and_closed_contracts_are_never_reminded(handler, company):
     assert notices() == []
 
 
-def test_a_run_reads_in_batches_with_a_constant_number_of_queries_per_contract(
+def test_a_run_reads_in_batches_with_a_constant_number_of_queries_per_batch(
     handler, company, django_assert_max_num_queries
 ):
     end = START + datetime.timedelta(days=10)
     for _ in range(12):
         make_contract(handler=handler, company=company, start_date=datetime.date(2024, 1, 1), end_date=end)
 
-    # Per batch: savepoint pair, select, insert of the reminders; per contract: its notice's reads
-    # (application, subscribe template, robots) and one outbox insert.
-    with at(START), django_assert_max_num_queries(3 * (4 + 4) + 12 * 4 + 4):
+    # Per batch of 5: savepoint pair, the locked select, the notices' reads (applications, subscribe
+    # template, robots), one outbox INSERT, one reminders INSERT — the same for 1 row or 500; then
+    # the empty read that ends each of the two thresholds.
+    with at(START), django_assert_max_num_queries(3 * 8 + 2 * 3) as captured:
         counts = services.reminders_send(batch=5)
 
     assert counts["expiry"] == 12
     assert ContractReminder.objects.count() == 12
     assert len(notices()) == 24
+    outbox_inserts = [q for q in captured.captured_queries if q["sql"].startswith('INSERT INTO "shanqian_outbox')]
+    assert len(outbox_inserts) == 3
+
+
+def test_a_batch_of_many_contracts_costs_what_a_batch_of_one_does(handler, company, django_assert_max_num_queries):
+    end = START + datetime.timedelta(days=10)
+    make_contract(handler=handler, company=company, start_date=datetime.date(2024, 1, 1), end_date=end)
+    with at(START), django_assert_max_num_queries(20) as one:
+        assert services.reminders_send()["expiry"] == 1
+    for _ in range(20):
+        make_contract(handler=handler, company=company, start_date=datetime.date(2024, 1, 1), end_date=end)
+
+    with at(START), django_assert_max_num_queries(len(one.captured_queries)):
+        assert services.reminders_send()["expiry"] == 20
+
+    assert ContractReminder.objects.count() == 21
+    assert len(notices("contract_expiring")) == 42
+
+
+def test_one_task_is_queued_per_batch_and_it_fans_out_to_every_row(
+    handler, company, monkeypatch, django_capture_on_commit_callbacks
+):
+    from shanqian import celery as celery_module
+    from shanqian import outbox
+
+    end = START + datetime.timedelta(days=10)
+    for _ in range(7):
+        make_contract(handler=handler, company=company, start_date=datetime.date(2024, 1, 1), end_date=end)
+    sent = []
+    monkeypatch.setattr(celery_module, "send_now", lambda task, *args, **kw: sent.append((task.name, args)) or True)
+
+    with at(START), django_capture_on_commit_callbacks(execute=True):
+        assert services.reminders_send(batch=3)["expiry"] == 7
+
+    # 3 batches (3 + 3 + 1 contracts), each one task carrying its 6, 6 and 2 outbox rows.
+    assert [name for name, _ in sent] == ["shanqian.tasks.outbox_fan_out"] * 3
+    ids = [pk for _, (batch,) in sent for pk in batch]
+    assert sorted(ids) == list(OutboxMessage.objects.order_by("pk").values_list("pk", flat=True))
+    assert [len(batch) for _, (batch,) in sent] == [6, 6, 2]
+
+    # The worker's side: each pending row of the batch gets its own delivery task.
+    sent.clear()
+    first = ids[:6]
+    OutboxMessage.objects.filter(pk=first[0]).update(state=OutboxMessage.State.DELIVERED)
+    assert outbox.fan_out(first) == 5
+    assert sent == [("shanqian.tasks.outbox_deliver", (pk,)) for pk in first[1:]]
+
+
+def test_a_worker_with_a_subscribe_acceptance_gets_wechat_in_a_batch_and_uses_it_up_once(handler, company):
+    from signing.notifications.catalog import WorkerNotice
+    from signing.notifications.models import SubscribeAcceptance, SubscribeTemplate
+
+    end = START + datetime.timedelta(days=10)
+    contracts = [
+        make_contract(handler=handler, company=company, start_date=datetime.date(2024, 1, 1), end_date=end)
+        for _ in range(3)
+    ]
+    user = contracts[0].employee.user
+    SubscribeTemplate.objects.create(
+        platform_id=user.platform_id,
+        kind=WorkerNotice.CONTRACT_EXPIRING,
+        template_id="tpl-expiring",
+        mapping={"thing1": "company_name", "date2": "end_date"},
+    )
+    used, spare = (SubscribeAcceptance.objects.create(user=user, template_id="tpl-expiring") for _ in range(2))
+
+    with at(START):
+        assert services.reminders_send()["expiry"] == 3
+
+    channels = sorted(channel for channel, kind in notices("contract_expiring") if channel.startswith("worker."))
+    others = [c for c in contracts if c.employee.user_id != user.pk]
+    assert channels == sorted(["worker.wechat"] + ["worker.sms"] * len(others))
+    used.refresh_from_db()
+    spare.refresh_from_db()
+    assert used.used_at is not None and used.message.channel == "worker.wechat"
+    assert used.message.payload["template_id"] == "tpl-expiring"
+    assert spare.used_at is None and spare.message_id is None
 
 
 def test_a_failing_notice_leaves_nothing_half_written(handler, company, monkeypatch):
     end = START + datetime.timedelta(days=10)
     make_contract(handler=handler, company=company, start_date=datetime.date(2024, 1, 1), end_date=end)
     make_contract(handler=handler, company=company, start_date=datetime.date(2024, 1, 1), end_date=end)
-    calls = []
+    real = services.notify.contracts_expiring_many
 
     def broken(**kwargs):
-        calls.append(kwargs)
-        if len(calls) == 2:
-            raise RuntimeError("outbox down")
-        return real(**kwargs)
+        real(**kwargs)  # the batch's outbox rows are written, then something fails
+        raise RuntimeError("outbox down")
 
-    real = services.notify.contract_expiring
-    monkeypatch.setattr(services.notify, "contract_expiring", broken)
+    monkeypatch.setattr(services.notify, "contracts_expiring_many", broken)
 
     with at(START), pytest.raises(RuntimeError):
         services.reminders_send()
@@ -168,6 +243,6 @@ def test_a_failing_notice_leaves_nothing_half_written(handler, company, monkeypa
     assert ContractReminder.objects.count() == 0
     assert notices() == []
 
-    monkeypatch.setattr(services.notify, "contract_expiring", real)
+    monkeypatch.setattr(services.notify, "contracts_expiring_many", real)
     with at(START):
         assert services.reminders_send()["expiry"] == 2
