@@ -16,6 +16,7 @@ class SigningConfig(AppConfig):
         from .ledger.selectors import retained_employee_ids
         from .notifications import admin as notifications_admin  # noqa: F401  (registers its admin pages)
         from .notifications import channels
+        from .pki import admin as pki_admin  # noqa: F401  (数字证书: the certificates and their revocation)
         from .services.contract_signing import sign_code_recipient_check
 
         # What employees needs to know about applications, handed down (it must not import signing):
