@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from dictionaries.selectors import dict_value
+from shanqian.admin_personal import PersonalDataRevealMixin, personal
 from shanqian.admin_reviews import ReviewAction, ReviewActionsMixin
 from shanqian.admin_site import StartPanel
 from shanqian.admin_tools import (
@@ -33,7 +34,6 @@ from shanqian.admin_tools import (
     local_time,
     masked,
     object_from,
-    personal_columns,
     status_badge,
     table_html,
 )
@@ -235,7 +235,7 @@ class WorkExperienceInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(NumberSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class EmployeeAdmin(PersonalDataRevealMixin, NumberSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display_links = ("real_name",)
     list_filter = ("gender", "acct_type", ("created_at", admin.DateFieldListFilter))
     list_select_related = ("user",)
@@ -245,19 +245,22 @@ class EmployeeAdmin(NumberSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     ordering = ("-id",)
     inlines = [EmployeeEducationInline, WorkExperienceInline]
     fieldsets = (
-        ("基本信息", {"fields": ("real_name", "phone", "id_number", ("gender", "age_now"), "nation_label")}),
+        (
+            "基本信息",
+            {"fields": ("real_name", "phone_shown", "id_number_shown", ("gender", "age_now"), "nation_label")},
+        ),
         ("婚姻、政治面貌与户口", {"fields": (("marital_sts", "political_sts", "acct_type"),)}),
         ("户籍地址", {"fields": ("acct_address",)}),
         ("现居地址", {"fields": ("current_address",)}),
-        ("紧急联系人", {"fields": (("em_contact_name", "em_contact_relationship_label", "em_contact_phone"),)}),
+        ("紧急联系人", {"fields": (("em_contact_name", "em_contact_relationship_label", "em_contact_phone_shown"),)}),
         ("身份证照片", {"fields": ("photos",)}),
         ("签约申请", {"fields": ("applications_table",)}),
         ("小程序账号", {"fields": ("verify_status", "created_at", "updated_at")}),
     )
     readonly_fields = (
         "real_name",
-        "phone",
-        "id_number",
+        "phone_shown",
+        "id_number_shown",
         "gender",
         "age_now",
         "nation_label",
@@ -268,7 +271,7 @@ class EmployeeAdmin(NumberSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         "current_address",
         "em_contact_name",
         "em_contact_relationship_label",
-        "em_contact_phone",
+        "em_contact_phone_shown",
         "photos",
         "applications_table",
         "verify_status",
@@ -291,12 +294,15 @@ class EmployeeAdmin(NumberSearchMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         employee.shown_applications = applications_shown_to(request.user, employee_id=employee.pk)
         return employee
 
-    def get_list_display(self, request):
-        personal = personal_columns(request, full=("phone", "id_number"), masked=("masked_phone", "masked_id_number"))
-        return ("real_name", *personal, "gender", "age_now", "verify_status", "created_at")
+    # Masked for everybody, superusers included (shanqian.admin_personal); 显示完整信息 on the page.
+    list_display = ("real_name", "masked_phone", "masked_id_number", "gender", "age_now", "verify_status", "created_at")
+    reveal_fields = ("手机号", "身份证号", "紧急联系人电话")
 
     masked_phone = masked("phone", mask_phone, description="手机号")
     masked_id_number = masked("id_number", mask_id_number, description="身份证号")
+    phone_shown = personal("手机号", "phone", mask_phone)
+    id_number_shown = personal("身份证号", "id_number", mask_id_number)
+    em_contact_phone_shown = personal("紧急联系人电话", "em_contact_phone", mask_phone)
 
     age_now = resume_field("年龄", resume_display.age_now)
     nation_label = resume_field("民族", resume_display.nation_label)
@@ -426,7 +432,9 @@ DECISIONS = {
 
 
 @admin.register(RealnameVerification)
-class RealnameVerificationAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class RealnameVerificationAdmin(
+    PersonalDataRevealMixin, NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     list_display = (
         "real_name",
         "masked_id_number",
@@ -450,9 +458,10 @@ class RealnameVerificationAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyA
     number_search_phone = None
     search_fields = ("real_name",)
     search_help_text = "按姓名搜索；输入完整的身份证号精确查找。"
+    reveal_fields = ("身份证号",)
     fields = (
         "real_name",
-        "id_number",
+        "id_number_shown",
         "photos",
         "status_label",
         "reason",
@@ -487,6 +496,7 @@ class RealnameVerificationAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyA
         return object_from(queryset, object_id, opts=self.opts, from_field=from_field)
 
     masked_id_number = masked("id_number", mask_id_number, description="身份证号")
+    id_number_shown = personal("身份证号", "id_number", mask_id_number)
 
     @admin.display(description="身份证照片")
     def thumbnails(self, verification):

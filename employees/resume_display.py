@@ -58,8 +58,12 @@ def current_address(employee: Employee) -> str:
     return _joined(employee.province_name, employee.city_name, employee.county_name, employee.addr)
 
 
-def emergency_contact(employee: Employee) -> str:
-    parts = (employee.em_contact_name, relationship_label(employee), employee.em_contact_phone)
+def emergency_contact(employee: Employee, *, mask: Callable[[str], str] | None = None) -> str:
+    """Name, relationship and phone of the emergency contact; the phone through ``mask`` when given."""
+    phone = employee.em_contact_phone
+    if mask is not None and phone:
+        phone = mask(phone)
+    parts = (employee.em_contact_name, relationship_label(employee), phone)
     return " ".join(part for part in parts if part)
 
 

@@ -6,8 +6,8 @@ never inline, so a strict Content-Security-Policy can apply):
 
 * ``status_badge(label, tone=…, css_class=…)`` — a status as a coloured pill; the app maps its
   statuses to a tone (waiting, active, done, refused, closed).
-* ``masked(path, mask, description=…)`` — a list column showing a personal number through a mask;
-  ``personal_columns`` picks masked or full columns for the user (``shanqian.roles``).
+* ``masked(path, mask, description=…)`` — a list column showing a personal number through a mask
+  (lists are masked for everybody; a detail page's reveal is ``shanqian.admin_personal``).
 * ``local_time(dt)`` — ``YYYY-MM-DD HH:MM`` in the configured time zone, ``-`` for none.
 * ``table_html(headers, rows, empty=…)`` and ``photos_html(photos, thumbnails=…)`` — template
   includes (``admin/shanqian/table.html``, ``admin/shanqian/photos.html``).
@@ -30,8 +30,6 @@ from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
-
-from .roles import masks_personal_data
 
 # --- display -----------------------------------------------------------------------------------------
 
@@ -63,11 +61,6 @@ def masked(path: str, mask: Callable[[str], str], *, description: str):
         return mask(_attribute(obj, path) or "")
 
     return column
-
-
-def personal_columns(request, *, full: Sequence[str], masked: Sequence[str]) -> tuple[str, ...]:
-    """The full personal-number columns for a user who sees everything, the masked ones for everybody else."""
-    return tuple(masked if masks_personal_data(request.user) else full)
 
 
 def table_html(headers: Sequence[str], rows: Sequence[Sequence], *, empty: str):

@@ -9,9 +9,9 @@ from ``seed_demo``.
 
 Which rows a staff account sees is narrowed further by the admin: a superuser sees
 everything (``sees_everything``); anyone else — a handler, or staff given model
-permissions by hand — sees only the applications assigned to them, the resumes and
-real-name checks of those applicants, and personal numbers masked in lists and
-exports (``masks_personal_data``).
+permissions by hand — sees only the applications assigned to them and the resumes and
+real-name checks of those applicants. Personal numbers are masked for everybody, superusers
+included, until revealed on a page (``shanqian.admin_personal``).
 
 Handlers deliberately get no permission on ``WechatUser`` or ``Upload``: those
 lists span every applicant; the review pages show the ID card photos themselves.
@@ -44,11 +44,6 @@ HANDLER_PERMISSIONS = (
 def sees_everything(user) -> bool:
     """Superusers see every application, resume and verification; everybody else only their own."""
     return bool(user.is_active and user.is_superuser)
-
-
-def masks_personal_data(user) -> bool:
-    """Phones and ID numbers are masked in lists and exports for everybody who does not see everything."""
-    return not sees_everything(user)
 
 
 def handlers_queryset():

@@ -13,8 +13,10 @@ Scope: every queryset starts from ``applications_visible_to`` — a superuser se
 everything, anyone else (a handler) only the applications assigned to them: the
 list, the page, the actions, the per-object views and the export. An id outside
 that (edited URL, forged POST) is "不存在" like a missing object, and the services
-check ``staff_may_act`` again on the locked row. Phones and ID numbers are masked in
-the list and the export for everybody but superusers.
+check ``staff_may_act`` again on the locked row. Phones, ID numbers and the emergency
+contact's phone are masked for everybody, superusers included, in the list, on the page
+and in the export: 显示完整信息 on the page (``shanqian.admin_personal``) and the full
+export (superusers only) each write an access record.
 """
 
 from __future__ import annotations
@@ -44,11 +46,13 @@ from employees.resume_display import (
     work_table,
 )
 from shanqian import bulk
+from shanqian.admin_personal import PersonalDataRevealMixin, may_export_unmasked, personal, revealed
 from shanqian.admin_reviews import ActionRefused, ReviewAction, ReviewActionsMixin
 from shanqian.admin_site import StartPanel
-from shanqian.admin_tools import ReadOnlyAdminMixin, local_time, masked, object_from, personal_columns
+from shanqian.admin_tools import ReadOnlyAdminMixin, local_time, masked, object_from
 from shanqian.paginators import EstimatedCountPaginator
-from shanqian.roles import handlers_queryset, masks_personal_data, sees_everything
+from shanqian.pii_access import export_record
+from shanqian.roles import handlers_queryset, sees_everything
 from shanqian.storage import signed_file_url
 
 from .admin_forms import ApproveForm, CancelForm, RejectForm, SignOfflineForm
@@ -200,7 +204,9 @@ class SignEventInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 
 @admin.register(SignApplication)
-class SignApplicationAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class SignApplicationAdmin(
+    PersonalDataRevealMixin, NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     list_display_links = ("employee_name",)
     list_filter = ("status", "company", HandlerFilter, ("apply_time", admin.DateFieldListFilter))
     list_select_related = ("em", "company", "ad_user")
@@ -210,7 +216,8 @@ class SignApplicationAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdminM
     # A million rows must not be counted twice per page (bench/scale.py, docs/scale.md).
     paginator = EstimatedCountPaginator
     show_full_result_count = False
-    actions = ["export_selected"]
+    actions = ["export_selected", "export_selected_full"]
+    reveal_fields = ("手机号", "身份证号", "紧急联系人电话")
     number_search_phone = "em__phone"
     number_search_id_number = "em__id_number"
     review_actions = REVIEWS
@@ -319,22 +326,27 @@ class SignApplicationAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdminM
 
     # --- the list ------------------------------------------------------------------------------------
 
-    def get_list_display(self, request):
-        personal = personal_columns(
-            request, full=("em_phone", "em_id_number"), masked=("masked_phone", "masked_id_number")
-        )
-        return (
-            "employee_name",
-            *personal,
-            "company",
-            "work_pos",
-            "ad_user",
-            "status_badge",
-            "apply_time_display",
-        )
+    # Masked for everybody, superusers included (shanqian.admin_personal); 显示完整信息 on the page.
+    list_display = (
+        "employee_name",
+        "masked_phone",
+        "masked_id_number",
+        "company",
+        "work_pos",
+        "ad_user",
+        "status_badge",
+        "apply_time_display",
+    )
 
     def changelist_view(self, request, extra_context=None):
-        return super().changelist_view(request, {"title": "签约申请", **(extra_context or {})})
+        context = {"title": "签约申请", "may_export_full": may_export_unmasked(request.user), **(extra_context or {})}
+        return super().changelist_view(request, context)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not may_export_unmasked(request.user):
+            actions.pop("export_selected_full", None)
+        return actions
 
     def get_list_filter(self, request):
         if sees_everything(request.user):
@@ -347,8 +359,8 @@ class SignApplicationAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdminM
 
     masked_phone = masked("em.phone", mask_phone, description="手机号")
     masked_id_number = masked("em.id_number", mask_id_number, description="身份证号")
-    em_phone = resume_field("手机号", "phone", through="em")
-    em_id_number = resume_field("身份证号", "id_number", through="em")
+    em_phone = personal("手机号", "phone", mask_phone, through="em")
+    em_id_number = personal("身份证号", "id_number", mask_id_number, through="em")
 
     @admin.display(description="签约状态", ordering="status")
     def status_badge(self, application):
@@ -377,7 +389,12 @@ class SignApplicationAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdminM
     em_acct_type = resume_field("户口类型", lambda e: e.get_acct_type_display(), through="em")
     em_acct_address = resume_field("户籍地址", acct_address, through="em")
     em_address = resume_field("现居地址", current_address, through="em")
-    em_contact = resume_field("紧急联系人", emergency_contact, through="em")
+
+    @admin.display(description="紧急联系人")
+    def em_contact(self, application):
+        mask = None if revealed(application) else mask_phone
+        return emergency_contact(application.em, mask=mask) or "-"
+
     id_card_photos = resume_field("身份证照片", lambda e: id_card_photos(e.id_card_front, e.id_card_back), through="em")
     education_table = resume_field("教育经历", education_table, through="em")
     work_table = resume_field("工作经历", work_table, through="em")
@@ -434,10 +451,9 @@ class SignApplicationAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdminM
         return f"该申请当前为「{application.get_status_display()}」，不能{action.label}"
 
     def review_row(self, request, application):
-        phone = application.em.phone
         return (
             self.review_describe(application),
-            mask_phone(phone) if masks_personal_data(request.user) else phone,
+            mask_phone(application.em.phone),
             application.company,
             application.work_pos,
             application.get_status_display(),
@@ -446,26 +462,49 @@ class SignApplicationAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdminM
 
     # --- export --------------------------------------------------------------------------------------
 
+    # Masked for everybody; ?full=1 (superusers only) exports in full and writes an access record.
+    FULL_EXPORT_FIELDS = ("手机号", "身份证号")
+
     def export_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
+        full = request.GET.get("full") == "1"
+        if full and not may_export_unmasked(request.user):
+            raise PermissionDenied
+        get = request.GET.copy()
+        get.pop("full", None)
+        request.GET = get  # the ChangeList reads only its own filters
         try:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             url = reverse("admin:signing_signapplication_changelist", current_app=self.admin_site.name)
             return HttpResponseRedirect(f"{url}?e=1")
-        return self._xlsx_response(request, changelist.queryset)
+        return self._xlsx_response(request, changelist.queryset, full=full)
 
-    def _xlsx_response(self, request, queryset):
-        output = applications_xlsx(queryset, mask=masks_personal_data(request.user))
+    def _xlsx_response(self, request, queryset, *, full=False):
+        if full:
+            export_record(request=request, model=self.model, count=queryset.count(), fields=self.FULL_EXPORT_FIELDS)
+        output = applications_xlsx(queryset, mask=not full)
         response = FileResponse(output, as_attachment=True, filename=export_filename(), content_type=CONTENT_TYPE)
         response["Cache-Control"] = "no-store"
         return response
 
     @admin.action(description="导出 Excel", permissions=["view"])
     def export_selected(self, request, queryset):
-        if bulk.runs_inline(queryset.count()):
-            return self._xlsx_response(request, queryset)
+        return self._export_selected(request, queryset, full=False)
+
+    @admin.action(description="导出 Excel（完整信息，将记录访问）", permissions=["view"])
+    def export_selected_full(self, request, queryset):
+        if not may_export_unmasked(request.user):
+            raise PermissionDenied
+        return self._export_selected(request, queryset, full=True)
+
+    def _export_selected(self, request, queryset, *, full):
+        count = queryset.count()
+        if bulk.runs_inline(count):
+            return self._xlsx_response(request, queryset, full=full)
+        if full:
+            export_record(request=request, model=self.model, count=count, fields=self.FULL_EXPORT_FIELDS)
         # More rows than BULK_INLINE_LIMIT: a background job writes the file; its page links it.
         rows = [
             (pk, f"{name}（#{pk}）")
@@ -474,7 +513,7 @@ class SignApplicationAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdminM
         job = bulk.start(
             action=EXPORT_JOB,
             rows=rows,
-            params={},
+            params={"full": True} if full else {},
             user=request.user,
             return_url=self._admin_url(request, "changelist"),
         )

@@ -4,8 +4,9 @@
 Nobody edits a record by hand: signing creates it, renewal and ending are moves of their own
 (``signing.ledger.services``). Scope as for applications: a superuser sees every record, anyone
 else the records of applications assigned to them (``contracts_visible_to``), in the list, the
-page, the export and the retention report; phones and ID numbers are masked for everybody but
-superusers, in the list, on the page and in the export.
+page, the export and the retention report. Phones and ID numbers are masked for everybody,
+superusers included, in the list, on the page and in the export; 显示完整信息 on the page
+(``shanqian.admin_personal``) and the full export (superusers only) each write an access record.
 
 The start page's ledger panel (``ledger_board``) draws the figures of ``selectors``: applications
 per day for 30 days and the funnel as SVG (``shanqian.charts``), contracts ending in 30/60/90
@@ -28,14 +29,16 @@ from django.utils.html import format_html
 
 from employees.masking import mask_id_number, mask_phone
 from employees.resume_display import NumberSearchMixin
+from shanqian.admin_personal import PersonalDataRevealMixin, may_export_unmasked, personal
 from shanqian.admin_reviews import ActionRefused, ReviewAction, ReviewActionsMixin
 from shanqian.admin_site import StartPanel
-from shanqian.admin_tools import ReadOnlyAdminMixin, masked, object_from, personal_columns, status_badge
+from shanqian.admin_tools import ReadOnlyAdminMixin, masked, object_from, status_badge
 from shanqian.charts import Bar, bar_chart, funnel_chart
 from shanqian.client import client_context
 from shanqian.errors import ApiError
 from shanqian.paginators import EstimatedCountPaginator
-from shanqian.roles import masks_personal_data, sees_everything
+from shanqian.pii_access import export_record
+from shanqian.roles import sees_everything
 from shanqian.storage import signed_file_url
 
 from ..admin import HandlerFilter
@@ -144,7 +147,9 @@ LEDGER_MOVES = {
 
 
 @admin.register(EmploymentContract)
-class EmploymentContractAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+class EmploymentContractAdmin(
+    PersonalDataRevealMixin, NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+):
     list_display_links = ("employee_name",)
     list_filter = ("status", "company", EndingWithinFilter, HandlerFilter, "term_type")
     list_select_related = ("employee", "company", "ad_user")
@@ -153,7 +158,7 @@ class EmploymentContractAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdm
     list_per_page = 50
     paginator = EstimatedCountPaginator
     show_full_result_count = False
-    actions = ["export_selected"]
+    actions = ["export_selected", "export_selected_full"]
     number_search_phone = "employee__phone"
     number_search_id_number = "employee__id_number"
     review_actions = LEDGER_MOVES
@@ -234,32 +239,39 @@ class EmploymentContractAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdm
         queryset = self.get_queryset(request).select_related(
             "employee", "company", "ad_user", "document", "previous", "renewed_by", "renewal_application", "ended_by"
         )
-        contract = object_from(queryset, object_id, opts=self.opts, from_field=from_field)
-        if contract is not None:
-            contract.mask_personal = masks_personal_data(request.user)
-        return contract
+        return object_from(queryset, object_id, opts=self.opts, from_field=from_field)
 
     def get_list_filter(self, request):
         if sees_everything(request.user):
             return self.list_filter
         return tuple(item for item in self.list_filter if item is not HandlerFilter)
 
-    def get_list_display(self, request):
-        personal = personal_columns(request, full=("phone", "id_number"), masked=("masked_phone", "masked_id_number"))
-        return (
-            "employee_name",
-            *personal,
-            "company",
-            "work_pos",
-            "ad_user",
-            "term",
-            "probation_end",
-            "status_badge",
-        )
+    # Masked for everybody, superusers included (shanqian.admin_personal); 显示完整信息 on the page.
+    list_display = (
+        "employee_name",
+        "masked_phone",
+        "masked_id_number",
+        "company",
+        "work_pos",
+        "ad_user",
+        "term",
+        "probation_end",
+        "status_badge",
+    )
 
     def changelist_view(self, request, extra_context=None):
-        context = {"title": "劳动合同台账", **(extra_context or {})}
+        context = {
+            "title": "劳动合同台账",
+            "may_export_full": may_export_unmasked(request.user),
+            **(extra_context or {}),
+        }
         return super().changelist_view(request, context)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not may_export_unmasked(request.user):
+            actions.pop("export_selected_full", None)
+        return actions
 
     # --- columns ---------------------------------------------------------------------------------------
 
@@ -269,14 +281,6 @@ class EmploymentContractAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdm
 
     masked_phone = masked("employee.phone", mask_phone, description="手机号")
     masked_id_number = masked("employee.id_number", mask_id_number, description="身份证号")
-
-    @admin.display(description="手机号")
-    def phone(self, contract):
-        return contract.employee.phone
-
-    @admin.display(description="身份证号")
-    def id_number(self, contract):
-        return contract.employee.id_number
 
     @admin.display(description="合同期限", ordering="end_date")
     def term(self, contract):
@@ -288,23 +292,13 @@ class EmploymentContractAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdm
 
     # --- the page --------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _personal(contract, value: str, mask) -> str:
-        # get_object marks the row with who looks at it; masked unless they see everything.
-        return mask(value or "") if getattr(contract, "mask_personal", True) else (value or "-")
-
     @admin.display(description="姓名")
     def employee_link(self, contract):
         url = reverse("admin:employees_employee_change", args=[contract.employee_id], current_app=self.admin_site.name)
         return format_html('<a href="{}">{}</a>', url, contract.employee.real_name)
 
-    @admin.display(description="手机号")
-    def employee_phone(self, contract):
-        return self._personal(contract, contract.employee.phone, mask_phone)
-
-    @admin.display(description="身份证号")
-    def employee_id_number(self, contract):
-        return self._personal(contract, contract.employee.id_number, mask_id_number)
+    employee_phone = personal("手机号", "phone", mask_phone, through="employee")
+    employee_id_number = personal("身份证号", "id_number", mask_id_number, through="employee")
 
     @admin.display(description="处理人")
     def handler_name(self, contract):
@@ -389,17 +383,28 @@ class EmploymentContractAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdm
 
     # --- export ----------------------------------------------------------------------------------------
 
+    # Masked for everybody; ?full=1 (superusers only) exports in full and writes an access record.
+    FULL_EXPORT_FIELDS = ("手机号", "身份证号")
+
     def export_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
+        full = request.GET.get("full") == "1"
+        if full and not may_export_unmasked(request.user):
+            raise PermissionDenied
+        get = request.GET.copy()
+        get.pop("full", None)
+        request.GET = get  # the ChangeList reads only its own filters
         try:
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             return HttpResponseRedirect(f"{self._url('changelist')}?e=1")
-        return self._xlsx_response(request, changelist.queryset)
+        return self._xlsx_response(request, changelist.queryset, full=full)
 
-    def _xlsx_response(self, request, queryset):
-        output = contracts_xlsx(queryset, mask=masks_personal_data(request.user))
+    def _xlsx_response(self, request, queryset, *, full=False):
+        if full:
+            export_record(request=request, model=self.model, count=queryset.count(), fields=self.FULL_EXPORT_FIELDS)
+        output = contracts_xlsx(queryset, mask=not full)
         response = FileResponse(output, as_attachment=True, filename=export_filename(), content_type=CONTENT_TYPE)
         response["Cache-Control"] = "no-store"
         return response
@@ -407,6 +412,12 @@ class EmploymentContractAdmin(NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdm
     @admin.action(description="导出 Excel", permissions=["view"])
     def export_selected(self, request, queryset):
         return self._xlsx_response(request, queryset)
+
+    @admin.action(description="导出 Excel（完整信息，将记录访问）", permissions=["view"])
+    def export_selected_full(self, request, queryset):
+        if not may_export_unmasked(request.user):
+            raise PermissionDenied
+        return self._xlsx_response(request, queryset, full=True)
 
     # --- the evidence package, the retention report -------------------------------------------------
 

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.utils import timezone
 
+from employees.masking import mask_id_number
 from employees.models import RealnameVerification, VerifyStatus, WechatUser
 from employees.services.realname import realname_submit
 from shanqian.storage import file_name_from_url
@@ -114,7 +115,9 @@ def test_bulk_decisions_report_already_decided_rows(handler_client, handler, com
 def test_per_object_buttons_and_views(handler_client, waiting):
     page = handler_client.get(f"{QUEUE}{waiting.pk}/change/").content.decode()
     assert f"{QUEUE}{waiting.pk}/decide/pass/" in page and f"{QUEUE}{waiting.pk}/decide/fail/" in page
-    assert waiting.id_number in page  # the page shows the full number next to the photos
+    assert waiting.id_number not in page and mask_id_number(waiting.id_number) in page  # masked until revealed
+    revealed = handler_client.post(f"{QUEUE}{waiting.pk}/reveal/").content.decode()
+    assert waiting.id_number in revealed  # 显示完整信息: next to the photos
 
     form = handler_client.get(f"{QUEUE}{waiting.pk}/decide/fail/")
     assert form.status_code == 200 and "实名失败原因" in form.content.decode()

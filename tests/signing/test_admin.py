@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from employees.masking import mask_id_number, mask_phone
 from shanqian.storage import file_name_from_url
 from signing.models import SignApplication, SignedDocument, SignEvent, SignStatus
 from signing.services.applications import application_approve, application_reject
@@ -33,11 +34,11 @@ def set_apply_time(application, when):
 # --- columns and masking ------------------------------------------------------------------------------
 
 
-def test_superuser_list_shows_full_phone_and_id_number(super_client, application):
+def test_superuser_list_masks_phone_and_id_number_too(super_client, application):
     page = super_client.get(CHANGELIST).content.decode()
 
-    assert application.em.phone in page
-    assert application.em.id_number in page
+    assert application.em.phone not in page and mask_phone(application.em.phone) in page
+    assert application.em.id_number not in page and mask_id_number(application.em.id_number) in page
     for header in ("姓名", "手机号", "身份证号", "用人单位", "岗位", "处理人", "签约状态", "申请时间"):
         assert header in page
     assert "王芳" in page and "甲科技有限公司" in page
@@ -203,7 +204,7 @@ def test_change_page_shows_the_resume_photos_and_audit_trail(super_client, handl
     page = super_client.get(f"{CHANGELIST}{application.pk}/change/").content.decode()
 
     employee = application.em
-    assert employee.real_name in page and employee.phone in page and employee.id_number in page
+    assert employee.real_name in page and employee.phone not in page and employee.id_number not in page
     assert "北京大学" in page and "法学" in page  # education, inline table
     assert "某某科技有限公司" in page and "工程师" in page  # work history
     photo_urls = re.findall(r'<img src="([^"]+)" alt="身份证(?:正面|反面)"', page)

@@ -41,7 +41,7 @@ def test_export_button_exports_the_whole_list_with_labels(super_client, handler,
     rejected = make_application(handler=handler, company=company, name="李四")
     application_reject(application=rejected, staff=handler, reason="照片不清晰")
 
-    response = super_client.get(f"{CHANGELIST}export/")
+    response = super_client.get(f"{CHANGELIST}export/?full=1")
 
     sheet, header, rows = workbook_rows(response)
     assert sheet.title == "签约申请"
