@@ -8,11 +8,16 @@ Seals and authorisations are managed by staff holding their model permissions (a
 is recorded — it is revoked (``撤销``) and a new one recorded.
 """
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, Exists, OuterRef, Q
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -22,18 +27,31 @@ from shanqian.errors import InvalidInput
 from shanqian.storage import signed_file_url
 
 from .credit_code import credit_code_problem, normalise
-from .models import Company, CompanySeal, Contract, SealAuthorisation, WorkPosition
-from .seals import seal_image_clean
+from .models import Company, CompanySeal, Contract, EnabledStatus, Placement, SealAuthorisation, WorkPosition
+from .placements import (
+    MARKS,
+    PAGE_IMAGE_SCALE,
+    REQUIRED_GROUPS,
+    VOCABULARY,
+    boxes_from_json,
+    page_png,
+    page_sizes,
+    placements_missing,
+)
 from .services import (
     REVOKE_REASON_MAX_LENGTH,
     authorisation_letter_check,
     company_seal_generate,
     company_seal_save,
+    contract_placements_missing,
+    contract_placements_save,
     contract_save_file,
+    contract_template_bytes,
+    enable_refusal,
     seal_authorisation_create,
     seal_authorisation_problems,
     seal_authorisation_revoke,
-    template_pdf_check,
+    template_upload_check,
 )
 
 
@@ -181,32 +199,280 @@ class ContractAdminForm(forms.ModelForm):
     def clean_file(self):
         file = self.cleaned_data.get("file")
         if isinstance(file, UploadedFile):
-            # The whole template check (fonts embedded, upright pages), so that save_model cannot refuse the file.
-            _field_error(template_pdf_check, file)
+            # The PDF and the boxes found in it, refused here (a form error) before anything is stored.
+            _field_error(template_upload_check, file)
         return file
+
+    def clean(self):
+        data = super().clean()
+        # The enable rule (SPEC §9). A new file's placements are detected on save: an incomplete
+        # template is then saved disabled, and the page says what is missing (ContractAdmin.save_model).
+        if data.get("status") == EnabledStatus.ENABLED and not isinstance(data.get("file"), UploadedFile):
+            missing = (
+                contract_placements_missing(contract_id=self.instance.pk)
+                if self.instance.pk
+                else placements_missing(())
+            )
+            if missing:
+                self.add_error("status", ValidationError(enable_refusal(missing), code="placements_missing"))
+        return data
+
+
+class KeywordPlacementForm(forms.Form):
+    """按关键字添加 on the placement page: a box at the text, offset from its right edge (points)."""
+
+    kw_key = forms.ChoiceField(label="字段", choices=list(VOCABULARY.items()))
+    kw_text = forms.CharField(label="关键字", max_length=32)
+    kw_dx = forms.FloatField(label="水平偏移（pt）", initial=14, min_value=-600, max_value=600)
+    kw_dy = forms.FloatField(label="垂直偏移（pt）", initial=0, min_value=-600, max_value=600)
+    kw_width = forms.FloatField(label="宽（pt）", initial=160, min_value=4, max_value=2000)
+    kw_height = forms.FloatField(label="高（pt）", initial=18, min_value=4, max_value=2000)
+
+    def keyword(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "key": data["kw_key"],
+            "text": data["kw_text"],
+            "dx": data["kw_dx"],
+            "dy": data["kw_dy"],
+            "width": data["kw_width"],
+            "height": data["kw_height"],
+        }
+
+
+def _messages(exc: InvalidInput) -> list[str]:
+    """Every Chinese message of a service's refusal (field errors first, else its message)."""
+    errors = (exc.data or {}).get("errors") or {}
+    return [message for field_errors in errors.values() for message in field_errors] or [exc.msg]
+
+
+def _placement_summary(contract_id: int) -> tuple[list[dict], list[str]]:
+    rows = list(Placement.objects.filter(contract_id=contract_id).values("key", "page", "source"))
+    return rows, placements_missing(row["key"] for row in rows)
 
 
 @admin.register(Contract)
 class ContractAdmin(admin.ModelAdmin):
     form = ContractAdminForm
-    list_display = ("contract_name", "contract_body", "company", "sign_year", "status", "short_sha256", "updated_at")
+    list_display = (
+        "contract_name",
+        "contract_body",
+        "company",
+        "sign_year",
+        "status",
+        "placement_count",
+        "short_sha256",
+        "updated_at",
+    )
     list_filter = ("status", "company")
     search_fields = ("contract_name", "contract_body", "company__company_name")
     list_select_related = ("company",)
     autocomplete_fields = ("company",)
-    readonly_fields = ("sha256", "created_at", "updated_at")
-    fields = (*ContractAdminForm.Meta.fields, "sha256", "created_at", "updated_at")
+    readonly_fields = ("placements_state", "sha256", "created_at", "updated_at")
+    fields = (*ContractAdminForm.Meta.fields, "placements_state", "sha256", "created_at", "updated_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(placement_total=Count("placements"))
 
     @admin.display(description="文件 SHA-256")
     def short_sha256(self, obj):
         return f"{obj.sha256[:12]}…" if obj.sha256 else "-"
 
+    @admin.display(description="字段位置数", ordering="placement_total")
+    def placement_count(self, obj):
+        return obj.placement_total
+
+    @admin.display(description="字段位置")
+    def placements_state(self, obj):
+        if obj is None or not obj.pk:
+            return "上传合同文件后自动识别（表单域、关键字），再在「字段位置」页面调整。"
+        rows, missing = _placement_summary(obj.pk)
+        state = (
+            format_html('<span class="sq-placements-missing">缺少：{}</span>', "、".join(missing))
+            if missing
+            else format_html('<span class="sq-placements-complete">{}</span>', "必需字段已全部放置，可以启用")
+        )
+        url = reverse("admin:contracts_contract_placements", args=[obj.pk])
+        return format_html(
+            '共 {} 个字段位置；{} <a class="button" id="sq-placements-link" href="{}">打开字段位置页面</a>',
+            len(rows),
+            state,
+            url,
+        )
+
     def save_model(self, request, obj, form, change):
         if "file" in form.changed_data:
             uploaded = form.cleaned_data["file"]
+            asked_enabled = obj.status == EnabledStatus.ENABLED
             contract_save_file(contract=obj, file=uploaded, name=uploaded.name)
+            self._upload_messages(request, obj, asked_enabled=asked_enabled)
         else:
             obj.save()
+
+    def _upload_messages(self, request, obj, *, asked_enabled: bool) -> None:
+        rows, missing = _placement_summary(obj.pk)
+        by_source: dict[str, list[str]] = {}
+        for row in rows:
+            names = by_source.setdefault(row["source"], [])
+            label = VOCABULARY.get(row["key"], row["key"])
+            if label not in names:
+                names.append(label)
+        found = "；".join(
+            f"{Placement.Source(source).label} {sum(1 for r in rows if r['source'] == source)} 个：{'、'.join(names)}"
+            for source, names in by_source.items()
+        )
+        self.message_user(
+            request,
+            f"已从合同文件识别 {len(rows)} 个字段位置" + (f"（{found}）。" if rows else "：没有识别到表单域或关键字。"),
+            messages.INFO,
+        )
+        if missing:
+            self.message_user(
+                request,
+                f"仍缺少必需的字段位置：{'、'.join(missing)}。"
+                + ("模板已保存为「停用」，" if asked_enabled else "")
+                + "请在「字段位置」页面放置后再启用。",
+                messages.WARNING,
+            )
+
+    # --- the placement page (SPEC §9) ----------------------------------------------------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:object_id>/placements/", view(self.placements_view), name="contracts_contract_placements"),
+            path(
+                "<int:object_id>/placements/page/<int:page>.png",
+                view(self.page_image_view),
+                name="contracts_contract_page_image",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _placement_contract(self, request, object_id):
+        contract = Contract.objects.select_related("company").filter(pk=object_id).first()
+        if contract is None:
+            raise Http404("合同模板不存在")
+        if not self.has_view_or_change_permission(request, contract):
+            raise PermissionDenied
+        return contract
+
+    def page_image_view(self, request, object_id, page):
+        contract = self._placement_contract(request, object_id)
+        try:
+            image = page_png(contract_template_bytes(contract), page)
+        except (InvalidInput, IndexError) as exc:
+            raise Http404("没有这一页") from exc
+        response = HttpResponse(image, content_type="image/png")
+        response["Cache-Control"] = "private, max-age=300"
+        return response
+
+    def placements_view(self, request, object_id):
+        contract = self._placement_contract(request, object_id)
+        editable = self.has_change_permission(request, contract)
+        change_url = reverse("admin:contracts_contract_change", args=[contract.pk])
+        try:
+            sizes = page_sizes(contract_template_bytes(contract))
+        except InvalidInput as exc:
+            self.message_user(request, exc.msg, messages.ERROR)
+            return HttpResponseRedirect(change_url)
+        errors: list[str] = []
+        keyword_form = KeywordPlacementForm(prefix=None)
+        boxes = None
+        if request.method == "POST":
+            if not editable:
+                raise PermissionDenied
+            try:
+                items = json.loads(request.POST.get("placements") or "null")
+            except ValueError:
+                items = None
+            boxes, errors = boxes_from_json(items)
+            keyword = None
+            if "_keyword" in request.POST:
+                keyword_form = KeywordPlacementForm(request.POST)
+                if keyword_form.is_valid():
+                    keyword = keyword_form.keyword()
+                else:
+                    errors += [
+                        f"{keyword_form.fields[name].label}：{message}"
+                        for name, field_errors in keyword_form.errors.items()
+                        for message in field_errors
+                    ]
+            if not errors:
+                try:
+                    saved = contract_placements_save(contract=contract, boxes=boxes, keyword=keyword)
+                except InvalidInput as exc:
+                    errors = _messages(exc)
+                else:
+                    self.message_user(request, f"已保存 {len(saved.placements)} 个字段位置。", messages.SUCCESS)
+                    if saved.missing:
+                        self.message_user(
+                            request,
+                            f"仍缺少必需的字段位置：{'、'.join(saved.missing)}。"
+                            + ("模板已停用，放置完整后才能重新启用。" if saved.disabled else "放置完整后才能启用。"),
+                            messages.WARNING,
+                        )
+                    return HttpResponseRedirect(request.path)
+        if boxes is None:
+            rows = list(
+                Placement.objects.filter(contract=contract).values(
+                    "key", "page", "x", "y", "width", "height", "source", "anchor"
+                )
+            )
+        else:  # the refused submission, shown again so nothing the staff drew is lost
+            rows = [
+                {
+                    "key": b.key,
+                    "page": b.page,
+                    "x": b.x,
+                    "y": b.y,
+                    "width": b.width,
+                    "height": b.height,
+                    "source": b.source,
+                    "anchor": b.anchor,
+                }
+                for b in boxes
+            ]
+        scale = PAGE_IMAGE_SCALE
+        pages = [
+            {
+                "number": number,
+                "width": width,
+                "height": height,
+                "px_width": round(width * scale),
+                "px_height": round(height * scale),
+                "url": reverse("admin:contracts_contract_page_image", args=[contract.pk, number]),
+            }
+            for number, (width, height) in enumerate(sizes, start=1)
+        ]
+        data = {
+            "editable": editable,
+            "scale": scale,
+            "pages": [{"number": p["number"], "width": p["width"], "height": p["height"]} for p in pages],
+            "placements": rows,
+            "vocabulary": VOCABULARY,
+            "marks": sorted(MARKS),
+            "required": [list(group) for group in REQUIRED_GROUPS],
+        }
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"字段位置：{contract}",
+            "contract": contract,
+            "original": contract,
+            "editable": editable,
+            "pages": pages,
+            "rows": [{**row, "label": VOCABULARY.get(row["key"], row["key"])} for row in rows],
+            "placement_data": data,
+            "errors": errors,
+            "missing": placements_missing(row["key"] for row in rows),
+            "vocabulary": list(VOCABULARY.items()),
+            "keyword_form": keyword_form,
+            "change_url": change_url,
+            "preview_url": reverse("admin:signing_contract_preview", args=[contract.pk]),
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, "admin/contracts/contract/placements.html", context)
 
 
 # --- company seals ------------------------------------------------------------------------------------

@@ -270,7 +270,7 @@ def anchor_placements(data: bytes, anchors=ANCHORS, *, skip_keys=()) -> list[Box
         if not occurrences:
             continue
         for hit in occurrences if anchor.key in MARKS else occurrences[:1]:
-            boxes.append(_clip(anchor_box(anchor, hit), sizes[hit[0] - 1]))
+            boxes.append(clip_box(anchor_box(anchor, hit), sizes[hit[0] - 1]))
         placed.add(anchor.key)
     return boxes
 
@@ -284,7 +284,7 @@ def _inside_longer(anchor: Anchor, hit, hits, anchors) -> bool:
     return False
 
 
-def _clip(box: Box, size: tuple[float, float]) -> Box:
+def clip_box(box: Box, size: tuple[float, float]) -> Box:
     width, height = size
     x = min(max(box.x, 0), max(width - box.width, 0))
     y = min(max(box.y, 0), max(height - box.height, 0))
@@ -314,3 +314,72 @@ def page_sizes(data: bytes) -> list[tuple[float, float]]:
         return [document[i].get_size() for i in range(len(document))]
     finally:
         document.close()
+
+
+# --- the admin placement page ----------------------------------------------------------------------
+
+PAGE_IMAGE_SCALE = 1.5  # page images for the admin: 1 pt = 1.5 px (108 dpi)
+
+
+def page_png(data: bytes, page: int, *, scale: float = PAGE_IMAGE_SCALE) -> bytes:
+    """Page ``page`` (1-based) of the PDF ``data`` as a PNG (pypdfium2: no system packages, no fonts needed)."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(data)
+    try:
+        if not 1 <= page <= len(document):
+            raise IndexError(page)
+        pdf_page = document[page - 1]
+        try:
+            bitmap = pdf_page.render(scale=scale)
+            try:
+                image = bitmap.to_pil()
+            finally:
+                bitmap.close()
+        finally:
+            pdf_page.close()
+    finally:
+        document.close()
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=False, compress_level=3)
+    return out.getvalue()
+
+
+def boxes_from_json(items) -> tuple[list[Box], list[str]]:
+    """
+    The boxes the placement page posted (a list of ``{key, page, x, y, width, height, source?, anchor?}``)
+    and the Chinese problems of entries that are not boxes at all (missing or non-numeric values).
+    """
+    if not isinstance(items, list):
+        return [], ["提交的字段位置格式不正确，请刷新页面后重试。"]
+    boxes: list[Box] = []
+    problems: list[str] = []
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            problems.append(f"第 {number} 个字段位置格式不正确。")
+            continue
+        key = str(item.get("key", ""))
+        label = VOCABULARY.get(key, key or f"第 {number} 个字段")
+        try:
+            page = int(item["page"])
+            x, y, width, height = (float(item[name]) for name in ("x", "y", "width", "height"))
+        except (KeyError, TypeError, ValueError, OverflowError):
+            problems.append(f"「{label}」的页码或位置不是有效的数字。")
+            continue
+        if any(value != value or value in (float("inf"), float("-inf")) for value in (x, y, width, height)):
+            problems.append(f"「{label}」的页码或位置不是有效的数字。")
+            continue
+        source = str(item.get("source") or "manual")
+        if source not in {"acroform", "anchor", "manual"}:
+            source = "manual"
+        anchor = str(item.get("anchor") or "")[:32] if source == "anchor" else ""
+        boxes.append(Box(key=key, page=page, x=x, y=y, width=width, height=height, source=source, anchor=anchor))
+    return boxes, problems
+
+
+def keyword_box(data: bytes, *, key: str, text: str, dx: float, dy: float, width: float, height: float) -> list[Box]:
+    """Boxes at every occurrence of ``text`` (offset ``dx``/``dy`` from its right edge, vertically centred)."""
+    anchor = Anchor(text=text, key=key, width=width, height=height, dx=dx, dy=dy)
+    hits = find_text(data, [text])[text]
+    boxes = [anchor_box(anchor, hit) for hit in hits]
+    return boxes if key in MARKS else boxes[:1]

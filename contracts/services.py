@@ -15,6 +15,7 @@ approval asks of the employer: particulars complete, a seal, an authorisation in
 
 import datetime
 import hashlib
+from dataclasses import dataclass
 
 from django.core.files import File
 from django.core.files.base import ContentFile
@@ -24,7 +25,17 @@ from django.utils import timezone
 from shanqian.errors import InvalidInput
 
 from .models import Company, CompanySeal, Contract, EnabledStatus, Placement, SealAuthorisation
-from .placements import MAX_PLACEMENTS, box_problem, detect_placements, page_sizes, placements_missing
+from .placements import (
+    MAX_PLACEMENTS,
+    VOCABULARY,
+    Box,
+    box_problem,
+    clip_box,
+    detect_placements,
+    keyword_box,
+    page_sizes,
+    placements_missing,
+)
 from .seals import round_seal_png, seal_image_clean
 
 CONTRACT_MAX_BYTES = 20 * 1024 * 1024
@@ -137,6 +148,24 @@ def template_pdf_check(file: File) -> int:
     return pages
 
 
+def template_upload_check(file: File) -> list[Box]:
+    """
+    What an upload must pass before anything is stored: ``template_pdf_check`` and the detected
+    placements each inside its page (``box_problem``). Returns the detected boxes.
+    """
+    template_pdf_check(file)
+    file.seek(0)
+    data = file.read()
+    file.seek(0)
+    try:
+        boxes = detect_placements(data)
+        sizes = page_sizes(data)
+    except Exception as exc:  # pypdf/pypdfium2 on a hostile structure inside a file that opened
+        raise InvalidInput("合同文件已损坏或不是有效的 PDF。") from exc
+    placements_check(boxes, sizes)
+    return boxes
+
+
 @transaction.atomic
 def contract_save_file(
     *, contract: Contract, file: File | bytes, name: str = "contract.pdf", detect: bool = True
@@ -146,34 +175,48 @@ def contract_save_file(
     ``contract`` and, with ``detect``, replace its placements by those found in the file (AcroForm
     fields, keyword anchors: ``contracts.placements.detect_placements``). A template that ends up
     missing a required placement is saved disabled (``contract_placements_missing`` says which).
+
+    Everything that can refuse the file (the PDF, the detected boxes, the model's fields) is judged
+    before the file is stored; if saving fails after that, the stored file is deleted again — a
+    refused upload leaves no row and no orphan file.
     """
     if isinstance(file, bytes):
         file = ContentFile(file, name=name)
-    template_pdf_check(file)
-    contract.sha256 = file_sha256(file)
+    boxes = template_upload_check(file) if detect else None
+    if not detect:
+        template_pdf_check(file)
     file.seek(0)
     data = file.read()
     file.seek(0)
+    sizes = page_sizes(data)
+    if boxes is not None and placements_missing(box.key for box in boxes):
+        contract.status = EnabledStatus.DISABLED
+    contract.sha256 = hashlib.sha256(data).hexdigest()
+    contract.full_clean(exclude=["file"])
     contract.file.save(name, file, save=False)
-    boxes = detect_placements(data) if detect else None
-    if boxes is not None:
-        keys = {box.key for box in boxes}
-        if placements_missing(keys):
-            contract.status = EnabledStatus.DISABLED
-    contract.full_clean()
-    contract.save()
-    if boxes is not None:
-        placements_replace(contract=contract, boxes=boxes, sizes=page_sizes(data))
+    stored = contract.file.name
+    try:
+        contract.save()
+        if boxes is not None:
+            placements_replace(contract=contract, boxes=boxes, sizes=sizes)
+    except BaseException:
+        contract.file.storage.delete(stored)
+        raise
     return contract
 
 
-def placements_replace(*, contract: Contract, boxes, sizes: list[tuple[float, float]]) -> list[Placement]:
-    """Replace every placement of ``contract``; ``InvalidInput`` naming each bad box (nothing changes then)."""
+def placements_check(boxes, sizes: list[tuple[float, float]]) -> None:
+    """``InvalidInput`` naming each bad box (``box_problem``) and a count over ``MAX_PLACEMENTS``."""
     problems = [problem for box in boxes if (problem := box_problem(box, sizes))]
     if len(boxes) > MAX_PLACEMENTS:
         problems.append(f"字段位置不能超过 {MAX_PLACEMENTS} 个")
     if problems:
         raise InvalidInput("；".join(problems), errors={"placements": problems})
+
+
+def placements_replace(*, contract: Contract, boxes, sizes: list[tuple[float, float]]) -> list[Placement]:
+    """Replace every placement of ``contract``; ``InvalidInput`` naming each bad box (nothing changes then)."""
+    placements_check(boxes, sizes)
     with transaction.atomic():
         Placement.objects.filter(contract=contract).delete()
         return Placement.objects.bulk_create(
@@ -190,6 +233,71 @@ def placements_replace(*, contract: Contract, boxes, sizes: list[tuple[float, fl
             )
             for box in boxes
         )
+
+
+def contract_template_bytes(contract: Contract) -> bytes:
+    """The template's stored PDF, its digest checked; ``InvalidInput`` when missing or changed."""
+    if not contract.file:
+        raise InvalidInput("合同模板还没有上传文件。")
+    try:
+        with contract.file.storage.open(contract.file.name, "rb") as handle:
+            data = handle.read(CONTRACT_MAX_BYTES + 1)
+    except FileNotFoundError as exc:
+        raise InvalidInput("合同模板文件不存在，请重新上传。") from exc
+    if contract.sha256 and hashlib.sha256(data).hexdigest() != contract.sha256:
+        raise InvalidInput("合同模板文件与登记的 SHA-256 不一致，请重新上传。")
+    return data
+
+
+def enable_refusal(missing: list[str]) -> str:
+    return f"合同模板缺少必需的字段位置：{'、'.join(missing)}，不能启用。请先在「字段位置」页面放置后再启用。"
+
+
+@dataclass(frozen=True)
+class PlacementsSaved:
+    placements: list[Placement]
+    missing: list[str]  # the enable rule's missing values (Chinese), empty when complete
+    disabled: bool  # the template was enabled and is now disabled: a required placement was removed
+
+
+@transaction.atomic
+def contract_placements_save(*, contract: Contract, boxes, keyword: dict | None = None) -> PlacementsSaved:
+    """
+    Replace the template's placements by ``boxes`` (the placement page), plus, with ``keyword``
+    (``key``, ``text``, ``dx``, ``dy``, ``width``, ``height``), the boxes at that text in the PDF.
+    On the locked template row; every box is checked against its page (``box_problem``) and nothing
+    changes when one is refused. An enabled template left without a required placement is disabled.
+    """
+    locked = Contract.objects.select_for_update().get(pk=contract.pk)
+    data = contract_template_bytes(locked)
+    sizes = page_sizes(data)
+    boxes = list(boxes)
+    if keyword is not None:
+        boxes += contract_keyword_boxes(data, sizes=sizes, **keyword)
+    rows = placements_replace(contract=locked, boxes=boxes, sizes=sizes)
+    missing = placements_missing(box.key for box in boxes)
+    disabled = bool(missing) and locked.status == EnabledStatus.ENABLED
+    if disabled:
+        locked.status = EnabledStatus.DISABLED
+        locked.save(update_fields=["status", "updated_at"])
+        contract.status = locked.status
+    return PlacementsSaved(placements=rows, missing=missing, disabled=disabled)
+
+
+def contract_keyword_boxes(
+    data: bytes, *, sizes, key: str, text: str, dx: float = 14.0, dy: float = 0.0, width: float, height: float
+) -> list[Box]:
+    """The boxes of a keyword anchor staff asked for; ``InvalidInput`` naming the keyword when it is absent."""
+    text = (text or "").strip()
+    if key not in VOCABULARY:
+        raise InvalidInput(f"未知的字段：{key}", errors={"placements": [f"未知的字段：{key}"]})
+    if not text or len(text) > 32:
+        raise InvalidInput("请填写 1–32 个字的定位关键字。", errors={"kw_text": ["请填写 1–32 个字的定位关键字。"]})
+    found = keyword_box(data, key=key, text=text, dx=dx, dy=dy, width=width, height=height)
+    if not found:
+        message = f"模板中找不到关键字「{text}」：请核对与 PDF 中的文字完全一致（包括全角括号和冒号）。"
+        raise InvalidInput(message, errors={"kw_text": [message]})
+    return [clip_box(box, sizes[box.page - 1]) for box in found]
 
 
 def contract_placements_missing(*, contract_id: int) -> list[str]:

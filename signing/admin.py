@@ -56,6 +56,7 @@ from shanqian.roles import handlers_queryset, sees_everything
 from shanqian.storage import signed_file_url
 
 from .admin_forms import ApproveForm, CancelForm, RejectForm, SignOfflineForm
+from .admin_preview import contract_preview_urls
 from .admin_verify import verify_document_urls
 from .display import application_badge
 from .export import CONTENT_TYPE, EXPORT_JOB, applications_xlsx, export_filename
@@ -436,6 +437,7 @@ class SignApplicationAdmin(
         urls = [
             path("export/", self.admin_site.admin_view(self.export_view), name="{}_{}_export".format(*info)),
             *verify_document_urls(self.admin_site),
+            *contract_preview_urls(self.admin_site),
         ]
         # Ours first: super()'s "<path:object_id>/" would swallow them.
         return urls + super().get_urls()

@@ -90,7 +90,8 @@ def test_editing_without_a_new_file_keeps_file_and_digest(staff_client):
     before = (contract.file.name, contract.sha256)
 
     response = staff_client.post(
-        f"/admin/contracts/contract/{contract.pk}/change/", contract_form(contract.company, contract_name="新名")
+        f"/admin/contracts/contract/{contract.pk}/change/",
+        contract_form(contract.company, contract_name="新名", status=0),  # no placements: cannot be enabled
     )
 
     assert response.status_code == 302, response.content.decode()[-3000:]

@@ -98,3 +98,105 @@ def test_a_handler_approves_and_rejects_in_the_browser(live_server, sync_playwri
     rejected = em_status(world["reject"])
     assert (rejected["status"], rejected["reason"]) == (SignStatus.REJECTED, REASON)
     assert os.path.getsize(SCREENSHOT_LIST) > 10_000 and os.path.getsize(SCREENSHOT_APPROVE) > 10_000
+
+
+SCREENSHOT_PLACEMENTS = "/tmp/backoffice-placements.png"
+SCREENSHOT_PREVIEW = "/tmp/backoffice-placement-preview.png"
+RECORD_CSP = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+"""
+
+
+def test_staff_place_a_field_by_dragging_save_preview_and_enable(live_server, sync_playwright, world):  # noqa: F811
+    """SPEC §9's placement page: add the missing 月工资 box, drag and resize it, save, preview, enable."""
+    from django.contrib.auth.models import Permission
+
+    from contracts.models import EnabledStatus, Placement
+    from tests.factories import AdminUserFactory
+
+    staff = AdminUserFactory(username="contracts-staff", name="模板管理员")
+    staff.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="contracts", codename__in=["view_contract", "change_contract"]
+        )
+    )
+    contract = world["contract"]
+    Placement.objects.filter(contract=contract, key="salary").delete()
+    type(contract).objects.filter(pk=contract.pk).update(status=EnabledStatus.DISABLED)
+    base = live_server.url
+    placed = Placement.objects.filter(contract=contract).count()  # (no ORM inside Playwright's event loop)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+            context.add_init_script(RECORD_CSP)
+            page = context.new_page()
+            page.goto(f"{base}/admin/login/?next=/admin/contracts/contract/{contract.pk}/placements/")
+            page.fill("#id_username", "contracts-staff")
+            page.fill("#id_password", "staff-pass-123")
+            page.click("input[type=submit]")
+            page.wait_for_selector(".sq-page img")
+            page.wait_for_load_state("load")
+            assert page.evaluate("document.querySelector('.sq-page img').naturalWidth") > 800
+            assert page.locator(".sq-box").count() == placed
+            assert "月工资（元）" in page.inner_text("#sq-placement-state")
+
+            # Add the salary box (it appears at 72, 72 pt), drag it by (150, 300) px = (100, 200) pt …
+            page.select_option("#sq-add-key", "salary")
+            page.select_option("#sq-add-page", "1")
+            page.click("#sq-add")
+            box = page.locator(".sq-box[data-key=salary]")
+            start = box.bounding_box()
+            page.mouse.move(start["x"] + 30, start["y"] + 10)
+            page.mouse.down()
+            page.mouse.move(start["x"] + 30 + 150, start["y"] + 10 + 300, steps=12)
+            page.mouse.up()
+            assert (box.get_attribute("data-x"), box.get_attribute("data-y")) == ("172", "272")
+            # … and resize it from its lower-right corner by (60, 15) px = (40, 10) pt.
+            handle = box.locator(".sq-box-resize").bounding_box()
+            page.mouse.move(handle["x"] + 5, handle["y"] + 5)
+            page.mouse.down()
+            page.mouse.move(handle["x"] + 5 + 60, handle["y"] + 5 + 15, steps=6)
+            page.mouse.up()
+            assert (box.get_attribute("data-width"), box.get_attribute("data-height")) == ("200", "28")
+            assert "已全部放置" in page.inner_text("#sq-placement-state")
+            page.screenshot(path=SCREENSHOT_PLACEMENTS, full_page=False)
+
+            page.click("#sq-save")
+            page.wait_for_selector(".messagelist .success")
+            assert "已保存" in page.inner_text(".messagelist")
+            assert page.evaluate("window.__csp") == []
+
+            # 预览 opens in its own tab: the template filled with the sample worker.
+            with context.expect_page() as opened:
+                page.click("#sq-preview")
+            preview = opened.value
+            preview.wait_for_selector("#sq-preview-pages img")
+            assert preview.evaluate("document.querySelector('#sq-preview-pages img').naturalWidth") > 500
+            preview.screenshot(path=SCREENSHOT_PREVIEW, full_page=True)
+            assert preview.evaluate("window.__csp") == []
+            preview.close()
+
+            # Enable the template on its change page: allowed now that every required value is placed.
+            page.goto(f"{base}/admin/contracts/contract/{contract.pk}/change/")
+            assert "必需字段已全部放置" in page.inner_text(".field-placements_state")
+            page.select_option("#id_status", str(EnabledStatus.ENABLED))
+            page.click("input[name=_save]")
+            page.wait_for_selector(".messagelist .success")
+        finally:
+            browser.close()
+
+    salary = Placement.objects.get(contract=contract, key="salary")
+    assert (salary.page, salary.x, salary.y, salary.width, salary.height, salary.source) == (
+        1,
+        172.0,
+        272.0,
+        200.0,
+        28.0,
+        "manual",
+    )
+    contract.refresh_from_db()
+    assert contract.status == EnabledStatus.ENABLED
+    assert os.path.getsize(SCREENSHOT_PLACEMENTS) > 10_000 and os.path.getsize(SCREENSHOT_PREVIEW) > 10_000
