@@ -38,6 +38,7 @@ from .placements import (
     page_sizes,
     placements_missing,
 )
+from .seals import seal_image_clean
 from .services import (
     REVOKE_REASON_MAX_LENGTH,
     authorisation_letter_check,
