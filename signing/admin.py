@@ -27,8 +27,9 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from employees.masking import mask_id_number, mask_phone
@@ -50,8 +51,10 @@ from shanqian.admin_personal import PersonalDataRevealMixin, may_export_unmasked
 from shanqian.admin_reviews import ActionRefused, ReviewAction, ReviewActionsMixin
 from shanqian.admin_site import StartPanel
 from shanqian.admin_tools import ReadOnlyAdminMixin, local_time, masked, object_from
+from shanqian.client import client_context
+from shanqian.models import PersonalDataAccess
 from shanqian.paginators import EstimatedCountPaginator
-from shanqian.pii_access import export_record
+from shanqian.pii_access import access_record, export_record
 from shanqian.roles import handlers_queryset, sees_everything
 from shanqian.storage import signed_file_url
 
@@ -59,6 +62,8 @@ from .admin_forms import ApproveForm, CancelForm, RejectForm, SignOfflineForm
 from .admin_preview import contract_preview_urls
 from .admin_verify import verify_document_urls
 from .display import application_badge
+from .evidence.jobs import EVIDENCE_FIELDS, EVIDENCE_JOB, evidence_job_params
+from .evidence.package import EvidenceUnavailable, bundle, evidence_package, evidence_packages
 from .export import CONTENT_TYPE, EXPORT_JOB, applications_xlsx, export_filename
 from .models import SignApplication, SignedDocument, SignEvent, SignStatus
 from .selectors import WORK_QUEUE_ORDERING, application_dashboard, applications_visible_to
@@ -217,7 +222,7 @@ class SignApplicationAdmin(
     # A million rows must not be counted twice per page (bench/scale.py, docs/scale.md).
     paginator = EstimatedCountPaginator
     show_full_result_count = False
-    actions = ["export_selected", "export_selected_full"]
+    actions = ["export_selected", "export_selected_full", "evidence_selected"]
     reveal_fields = ("手机号", "身份证号", "紧急联系人电话")
     number_search_phone = "em__phone"
     number_search_id_number = "em__id_number"
@@ -421,14 +426,34 @@ class SignApplicationAdmin(
             document = None
         if document is None:
             return "尚未生成（员工在小程序中签署后生成）"
+        evidence = ""
+        if application.status == SignStatus.SIGNED:
+            evidence = format_html(
+                '　<a href="{}" class="sq-evidence-link">下载出证包</a>', self._evidence_url(application)
+            )
         return format_html(
-            '<a href="{}" target="_blank" rel="noopener" class="sq-document-link">下载已签署 PDF</a><br>'
+            '<a href="{}" target="_blank" rel="noopener" class="sq-document-link">下载已签署 PDF</a>{}<br>'
             "SHA-256：<code>{}</code><br>大小：{} 字节　签署时间：{}",
             signed_file_url(document.file.name),
+            evidence,
             document.sha256,
             document.size,
             local_time(document.created_at),
         )
+
+    def _evidence_url(self, application) -> str:
+        return reverse(
+            "admin:signing_signapplication_evidence", args=[application.pk], current_app=self.admin_site.name
+        )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        response = super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+        if obj is not None and obj.status == SignStatus.SIGNED and self.has_view_permission(request, obj):
+            # 出证包: a button beside the review moves (the template draws review_buttons).
+            response.context_data.setdefault("review_buttons", []).append(
+                {"name": "evidence", "label": "下载出证包", "tone": "", "url": self._evidence_url(obj)}
+            )
+        return response
 
     # --- URLs: per-object review, export ------------------------------------------------------------
 
@@ -436,6 +461,11 @@ class SignApplicationAdmin(
         info = self.opts.app_label, self.opts.model_name
         urls = [
             path("export/", self.admin_site.admin_view(self.export_view), name="{}_{}_export".format(*info)),
+            path(
+                "<str:object_id>/evidence/",
+                self.admin_site.admin_view(self.evidence_view),
+                name="{}_{}_evidence".format(*info),
+            ),
             *verify_document_urls(self.admin_site),
             *contract_preview_urls(self.admin_site),
         ]
@@ -461,6 +491,52 @@ class SignApplicationAdmin(
             application.get_status_display(),
             local_time(application.apply_time),
         )
+
+    # --- 出证包 (SPEC §10): one from the page, many from the list (a job above BULK_INLINE_LIMIT) ------
+
+    def evidence_view(self, request, object_id):
+        application = None
+        if object_id.isascii() and object_id.isdigit() and len(object_id) <= 18:
+            application = self.get_queryset(request).filter(pk=int(object_id)).first()
+        if application is None or not self.has_view_permission(request, application):
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        try:
+            package = evidence_package(application, actor=request.user, client=client_context(request), via="admin")
+        except EvidenceUnavailable as exc:
+            self.message_user(request, f"申请编号 {application.pk}：{exc.msg}", messages.ERROR)
+            return HttpResponseRedirect(self._admin_url(request, "change", application.pk))
+        # The package holds the contract in full (the ID number in it): an access record, as an export.
+        access_record(request=request, obj=application, fields=EVIDENCE_FIELDS, action=PersonalDataAccess.Action.EXPORT)
+        return _zip_response(package.content, package.filename)
+
+    @admin.action(description="下载出证包", permissions=["view"])
+    def evidence_selected(self, request, queryset):
+        queryset = queryset.order_by("pk")
+        if bulk.runs_inline(queryset.count()):
+            result = evidence_packages(
+                list(queryset), actor=request.user, client=client_context(request), via="admin 批量"
+            )
+            if not result.packages:
+                for pk, reason in result.refused:
+                    self.message_user(request, f"申请编号 {pk}：{reason}", messages.ERROR)
+                return None
+            export_record(request=request, model=SignApplication, count=len(result.packages), fields=EVIDENCE_FIELDS)
+            stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+            return _zip_response(bundle(result), f"evidence-{stamp}.zip")
+        rows = [(pk, f"{name}（#{pk}）") for pk, name in queryset.values_list("pk", "em__real_name")]
+        job = bulk.start(
+            action=EVIDENCE_JOB,
+            rows=rows,
+            params=evidence_job_params(client_context(request), path=request.path),
+            user=request.user,
+            return_url=self._admin_url(request, "changelist"),
+        )
+        self.message_user(
+            request,
+            f"「下载出证包」共 {job.total} 条，已转为后台任务 #{job.pk}：完成后在本页下载文件。",
+            messages.INFO,
+        )
+        return HttpResponseRedirect(bulk.progress_url(job))
 
     # --- export --------------------------------------------------------------------------------------
 
@@ -523,6 +599,13 @@ class SignApplicationAdmin(
             request, f"「导出 Excel」共 {job.total} 条，已转为后台任务 #{job.pk}：完成后在本页下载文件。", messages.INFO
         )
         return HttpResponseRedirect(bulk.progress_url(job))
+
+
+def _zip_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 # --- events and documents: read-only ------------------------------------------------------------------

@@ -31,4 +31,7 @@ class SigningConfig(AppConfig):
         from .export import register_export_job
 
         register_export_job()
+        from .evidence.jobs import register_evidence_job
+
+        register_evidence_job()
         from .pki import checks  # noqa: F401  (registers the PKI and time-source system checks)

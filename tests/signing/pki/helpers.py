@@ -20,10 +20,12 @@ from pyhanko_certvalidator.context import CertValidationPolicySpec
 from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
+from signing.evidence.trail import application_trail
+from signing.models import SignStatus
 from signing.pki.backends import get_ca_backend
 from signing.pki.hierarchy import authority
 from signing.pki.models import CertificateKind
-from signing.sealing.pipeline import SealAuthorization, SigningFacts, sign_contract_document
+from signing.sealing.pipeline import SealAuthorization, SigningFacts, seal_and_archive, sign_contract_document
 from tests.factories import png_bytes
 from tests.signing.sealing_helpers import contract_pdf
 
@@ -68,6 +70,21 @@ def sign(application, *, document: bytes | None = None, auth: SealAuthorization 
         facts=facts(**fact_overrides),
         authorization=auth or authorization(),
     )
+
+
+def archive(application):
+    """Sign ``application`` by ``seal_and_archive`` with its contract file; mark it signed (as the flow does)."""
+    application = type(application).objects.select_related("em", "company", "contract").get(pk=application.pk)
+    with application.contract.file.open("rb") as handle:
+        document = handle.read()
+    seal_and_archive(
+        application=application,
+        document_pdf=document,
+        facts=facts(trail=application_trail(application)),
+        authorization=authorization(),
+    )
+    type(application).objects.filter(pk=application.pk).update(status=SignStatus.SIGNED)
+    return type(application).objects.get(pk=application.pk)
 
 
 def root_der() -> bytes:

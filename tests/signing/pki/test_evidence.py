@@ -10,40 +10,15 @@ import pytest
 from django.core.management import call_command
 
 from signing.evidence.package import EvidenceUnavailable, evidence_package, evidence_packages
-from signing.evidence.trail import application_trail
-from signing.models import SignApplication, SignEvent, SignStatus
-from signing.sealing.pipeline import seal_and_archive
+from signing.models import SignApplication, SignEvent
 
-from .helpers import authorization, facts, issue_company_certificate
+from .helpers import archive, issue_company_certificate
 
 
 @pytest.fixture
 def archived(pki, world, signer):
-    from django.utils import timezone
-
-    from employees.models import RealnameVerification, VerifyStatus
-
-    RealnameVerification.objects.create(
-        user=signer.user,
-        real_name=signer.employee.real_name,
-        id_number=signer.employee.id_number,
-        backend="manual",
-        status=VerifyStatus.VERIFIED,
-        decided_at=timezone.now(),
-        decided_by=world.handler,
-    )
     issue_company_certificate(world.company)
-    application = SignApplication.objects.select_related("em", "company", "contract").get(pk=signer.application.pk)
-    with world.contract.file.open("rb") as handle:
-        document = handle.read()
-    seal_and_archive(
-        application=application,
-        document_pdf=document,
-        facts=facts(trail=application_trail(application)),
-        authorization=authorization(),
-    )
-    SignApplication.objects.filter(pk=application.pk).update(status=SignStatus.SIGNED)
-    return application
+    return archive(signer.application)
 
 
 def _open(package) -> dict[str, bytes]:
