@@ -265,3 +265,42 @@ def test_the_signed_contract_pages_name_the_worker_and_the_sign_date(signer, tmp
     assert f"{signed_on.year}年{signed_on.month}月{signed_on.day}日" in contract_text
     fonts = pdffonts(pdf, tmp_path)
     assert all(row[-5] == "yes" for row in fonts), fonts
+
+
+# --- manage.py contract_render: the signature page as a PNG anyone can look at ---------------------------
+
+
+def test_contract_render_draws_the_signed_signature_page(signer, tmp_path):
+    from django.core.management import call_command
+
+    pdf = sign_with_ink(signer)
+    out = tmp_path / "signature-page.png"
+    printed = io.StringIO()
+
+    call_command("contract_render", application=signer.application.pk, dpi=72, out=str(out), stdout=printed)
+
+    page = Image.open(out).convert("RGB")
+    assert abs(page.size[0] - 595) <= 1 and abs(page.size[1] - 842) <= 1  # A4 at 72 dpi: 1 px = 1 pt
+    assert pixels(page.crop(box_of("company_seal")), is_red) > 300, "the company seal's red in 甲方（盖章）"
+    assert pixels(page.crop(box_of("employee_signature")), is_ink) > 100, "the worker's ink in 乙方（签名）"
+    said = printed.getvalue()
+    assert hashlib.sha256(pdf).hexdigest() in said and "第 1 页" in said
+    assert signer.employee.real_name not in said  # no personal data on the terminal
+
+    call_command("contract_render", application=signer.application.pk, page="last", out=str(out), stdout=printed)
+    assert f"第 {len(PdfReader(io.BytesIO(pdf)).pages)} 页" in printed.getvalue()  # the certificate page
+
+
+def test_contract_render_refuses_clearly(signer, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    out = str(tmp_path / "x.png")
+    with pytest.raises(CommandError, match="不存在"):
+        call_command("contract_render", application=999_999, out=out)
+    with pytest.raises(CommandError, match="还没有已签署文件"):
+        call_command("contract_render", application=signer.application.pk, out=out)
+    with pytest.raises(CommandError, match="--page 须为"):
+        call_command("contract_render", application=signer.application.pk, document="personalised", page="9", out=out)
+
+    call_command("contract_render", application=signer.application.pk, document="personalised", out=out)
+    assert Image.open(out).size == (827, 1170)  # 100 dpi
