@@ -352,6 +352,8 @@ def boxes_from_json(items) -> tuple[list[Box], list[str]]:
     """
     if not isinstance(items, list):
         return [], ["提交的字段位置格式不正确，请刷新页面后重试。"]
+    if len(items) > MAX_PLACEMENTS:
+        return [], [f"字段位置不能超过 {MAX_PLACEMENTS} 个"]
     boxes: list[Box] = []
     problems: list[str] = []
     for number, item in enumerate(items, start=1):

@@ -177,6 +177,16 @@ def test_a_bad_box_is_refused_in_chinese_and_nothing_is_saved(staff_client, cont
     assert rows(contract) == before  # the first box was dropped in the submission: still there
 
 
+def test_more_boxes_than_the_limit_are_refused(staff_client, contract):
+    before = rows(contract)
+    box = {"key": "phone", "page": 1, "x": 10, "y": 10, "width": 50, "height": 10}
+
+    response = staff_client.post(page_url(contract), {"placements": json.dumps([box] * 201), "_save": "1"})
+
+    assert "字段位置不能超过 200 个" in response.content.decode()
+    assert rows(contract) == before
+
+
 def test_garbage_instead_of_json_is_refused(staff_client, contract):
     before = rows(contract)
 

@@ -44,6 +44,9 @@ def _admin_pages(fixtures) -> list[str]:
         reverse("admin:signing_signapplication_change", args=[application.pk]),
         reverse("admin:employees_employee_change", args=[application.em_id]),
         reverse("admin:contracts_contract_change", args=[fixtures["contract"].pk]),
+        # The placement page (its own static script) and its preview (page images as data: URLs).
+        reverse("admin:contracts_contract_placements", args=[fixtures["contract"].pk]),
+        reverse("admin:signing_contract_preview", args=[fixtures["contract"].pk]),
     ]
     return pages
 
