@@ -28,11 +28,12 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from employees.selectors import employee_resume
 from shanqian.models import AdminUser
+from shanqian.paginators import COUNT_CAP, capped_counts
 from shanqian.roles import sees_everything
 
 from .models import SignApplication, SignedDocument, SignEvent, SignStatus
@@ -193,16 +194,18 @@ def today_range(now: datetime.datetime | None = None) -> tuple[datetime.datetime
 def application_dashboard(*, staff: AdminUser, now: datetime.datetime | None = None) -> dict:
     """
     ``{"today": {status: n}, "total": {status: n}, "today_all": n, "total_all": n,
-    "today_range": (start, end)}`` for every ``SignStatus`` over the applications
-    ``staff`` may see; "today" means applied today. One query.
+    "capped": {status, …}, "today_capped": {…}, "today_range": (start, end)}`` for every ``SignStatus`` over the
+    applications ``staff`` may see; "today" means applied today. One query, of bounded cost: each
+    figure is counted up to ``shanqian.paginators.COUNT_CAP`` through the (status, apply_time)
+    indexes (a status in ``capped`` has at least that many; the page shows "100000+").
     """
     start, end = today_range(now)
-    today = Q(apply_time__gte=start, apply_time__lt=end)
-    aggregates = {}
+    visible = applications_visible_to(staff=staff)
+    figures = {}
     for status in SignStatus:
-        aggregates[f"total_{status.value}"] = Count("pk", filter=Q(status=status))
-        aggregates[f"today_{status.value}"] = Count("pk", filter=Q(status=status) & today)
-    row = applications_visible_to(staff=staff).aggregate(**aggregates)
+        figures[f"total_{status.value}"] = visible.filter(status=status)
+        figures[f"today_{status.value}"] = visible.filter(status=status, apply_time__gte=start, apply_time__lt=end)
+    row = capped_counts(figures, cap=COUNT_CAP)
     totals = {status.value: row[f"total_{status.value}"] for status in SignStatus}
     todays = {status.value: row[f"today_{status.value}"] for status in SignStatus}
     return {
@@ -210,5 +213,7 @@ def application_dashboard(*, staff: AdminUser, now: datetime.datetime | None = N
         "total": totals,
         "today_all": sum(todays.values()),
         "total_all": sum(totals.values()),
+        "capped": {status for status, n in totals.items() if n >= COUNT_CAP},
+        "today_capped": {status for status, n in todays.items() if n >= COUNT_CAP},
         "today_range": (start, end),
     }

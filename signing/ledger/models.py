@@ -124,8 +124,9 @@ class EmploymentContract(models.Model):
         # The ledger filters by status and by the end of the term (the reminders, "ending within N
         # days"), a handler's ledger always by ad_user, the worker API by employee.
         indexes = [
-            models.Index(fields=["status", "end_date"], name="emp_contract_status_end"),
-            models.Index(fields=["status", "probation_end"], name="emp_contract_status_probation"),
+            # (…, id): the daily run reads the due records in this order, a batch at a time (keyset).
+            models.Index(fields=["status", "end_date", "id"], name="emp_contract_status_end_id"),
+            models.Index(fields=["status", "probation_end", "id"], name="emp_contract_status_prob_id"),
             models.Index(fields=["ad_user", "status", "end_date"], name="emp_contract_handler_end"),
             models.Index(fields=["company", "status", "end_date"], name="emp_contract_company_end"),
             models.Index(fields=["employee", "-start_date"], name="emp_contract_employee"),

@@ -88,7 +88,7 @@ def applications_per_day(*, staff: AdminUser, today: datetime.date | None = None
         .annotate(day=TruncDate("apply_time", tzinfo=timezone.get_current_timezone()))
         .order_by()
         .values("day")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))  # count(*): answered from the index alone (sign_apply_time_funnel)
     )
     counts = {row["day"]: row["n"] for row in rows}
     return [(day, counts.get(day, 0)) for day in (first + datetime.timedelta(days=i) for i in range(CHART_DAYS))]
@@ -104,11 +104,14 @@ def application_funnel(*, staff: AdminUser, today: datetime.date | None = None) 
         _applications(staff)
         .filter(apply_time__gte=start)
         .aggregate(
-            applied=Count("id"),
-            approved=Count("id", filter=Q(contract__isnull=False) | Q(status__in=(SignStatus.AWAITING_SIGNATURE, 3))),
-            signed=Count("id", filter=Q(status=SignStatus.SIGNED)),
-            rejected=Count("id", filter=Q(status=SignStatus.REJECTED)),
-            cancelled=Count("id", filter=Q(status=SignStatus.CANCELLED)),
+            # Counted over the columns of (apply_time, status, contract): an index-only scan of the window.
+            applied=Count("status"),
+            approved=Count(
+                "status", filter=Q(contract__isnull=False) | Q(status__in=(SignStatus.AWAITING_SIGNATURE, 3))
+            ),
+            signed=Count("status", filter=Q(status=SignStatus.SIGNED)),
+            rejected=Count("status", filter=Q(status=SignStatus.REJECTED)),
+            cancelled=Count("status", filter=Q(status=SignStatus.CANCELLED)),
         )
     )
 
@@ -120,9 +123,10 @@ def contracts_ending(*, staff: AdminUser, today: datetime.date | None = None) ->
     queryset = contracts_visible_to(staff=staff).filter(
         status=ContractStatus.ACTIVE, end_date__gte=today, end_date__lte=horizon
     )
+    # Counted over (status, end_date) — or (ad_user, status, end_date) — alone: an index-only scan.
     row = queryset.aggregate(
         **{
-            f"d{days}": Count("id", filter=Q(end_date__lte=today + datetime.timedelta(days=days)))
+            f"d{days}": Count("end_date", filter=Q(end_date__lte=today + datetime.timedelta(days=days)))
             for days in ENDING_BUCKETS
         }
     )

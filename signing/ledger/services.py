@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from contracts.terms import default_term_type, term_end
@@ -135,16 +135,23 @@ def _plans() -> list[_Plan]:
     ]
 
 
-def _due(plan: _Plan, today: datetime.date):
+def _due(plan: _Plan, today: datetime.date, after: tuple | None = None):
+    """
+    The records due for ``plan`` on ``today`` not yet reminded, in (due date, id) order — the order
+    of the (status, due date, id) index — starting after the ``(due date, id)`` cursor ``after``:
+    each batch reads only its own rows from the index, however large the table.
+    """
     sent = ContractReminder.objects.filter(contract_id=OuterRef("pk"), kind=plan.kind, days=plan.days)
-    return (
-        EmploymentContract.objects.filter(
-            status=ContractStatus.ACTIVE,
-            **{f"{plan.field}__gte": today, f"{plan.field}__lte": today + datetime.timedelta(days=plan.days)},
-        )
-        .exclude(Exists(sent))
-        .order_by("pk")
+    start = today
+    if after is not None:
+        start = max(today, after[0])
+    queryset = EmploymentContract.objects.filter(
+        status=ContractStatus.ACTIVE,
+        **{f"{plan.field}__gte": start, f"{plan.field}__lte": today + datetime.timedelta(days=plan.days)},
     )
+    if after is not None:
+        queryset = queryset.filter(Q(**{f"{plan.field}__gt": after[0]}) | Q(pk__gt=after[1]))
+    return queryset.exclude(Exists(sent)).order_by(plan.field, "pk")
 
 
 def _notify(plan: _Plan, rows: list[dict]) -> None:
@@ -156,10 +163,10 @@ def _notify(plan: _Plan, rows: list[dict]) -> None:
         notify.probations_ending_many(items=items)
 
 
-def _send_batch(plan: _Plan, today: datetime.date, after: int, batch: int) -> tuple[int, int | None]:
-    """One locked batch: (reminders sent, the last id seen, None when there is nothing left)."""
+def _send_batch(plan: _Plan, today: datetime.date, after: tuple | None, batch: int) -> tuple[int, tuple | None]:
+    """One locked batch: (reminders sent, the (due date, id) cursor after it, None when nothing is left)."""
     with transaction.atomic():
-        queryset = _due(plan, today).filter(pk__gt=after)
+        queryset = _due(plan, today, after)
         if connection.features.has_select_for_update_skip_locked:
             # Another run holding a row sends it; this one goes on with the rest.
             queryset = queryset.select_for_update(skip_locked=True)
@@ -173,7 +180,7 @@ def _send_batch(plan: _Plan, today: datetime.date, after: int, batch: int) -> tu
                 for row in rows
             ]
         )
-    return len(rows), rows[-1]["pk"]
+    return len(rows), (rows[-1]["due"], rows[-1]["pk"])
 
 
 def reminders_send(*, today: datetime.date | None = None, batch: int = REMINDER_BATCH) -> dict[str, int]:
@@ -181,10 +188,10 @@ def reminders_send(*, today: datetime.date | None = None, batch: int = REMINDER_
     today = today or timezone.localdate()
     counts: dict[str, int] = {}
     for plan in _plans():
-        sent, after, clashes = 0, 0, 0
-        while after is not None:
+        sent, after, clashes = 0, None, 0
+        while True:
             try:
-                n, after = _send_batch(plan, today, after, batch)
+                n, cursor = _send_batch(plan, today, after, batch)
             except IntegrityError:
                 clashes += 1
                 if clashes > 3:
@@ -192,7 +199,9 @@ def reminders_send(*, today: datetime.date | None = None, batch: int = REMINDER_
                 # A run without row locks (SQLite) sent some of these first: all of this batch
                 # rolled back, outbox rows included; read it again without them.
                 continue
-            sent += n
+            if cursor is None:
+                break
+            sent, after = sent + n, cursor
         counts[plan.kind] = sent
     logger.info("ledger reminders %s: %s", today.isoformat(), counts)
     return counts

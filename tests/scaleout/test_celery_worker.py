@@ -11,6 +11,10 @@ and Redis (its own database number, 12), with a local HTTP receiver for the webh
   job; after a restart the re-drive (beat) gives the job to the new worker and every row is moved
   exactly once — one SignEvent per row, one notice row per row, nothing pending.
 
+* A delivery cut short: the worker is killed while a webhook row is ``sending`` (the receiver
+  holds the request); the beat's re-drive hands the row, once its lease ran out, to a new worker,
+  which records the interrupted attempt and delivers it — once.
+
 Runs when the suite runs on PostgreSQL and Redis answers (``REDIS_TEST_URL``); skipped otherwise.
 """
 
@@ -71,6 +75,8 @@ class _Receiver(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         if self.server.delay:
             time.sleep(self.server.delay)
+            if _sender_gone(self.connection):
+                return  # the sender died waiting: it never saw an answer, so nothing was delivered
         with self.server.lock:
             self.server.received.append({"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
         self.send_response(204)
@@ -79,6 +85,21 @@ class _Receiver(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+def _sender_gone(sock) -> bool:
+    """The peer closed its end (a killed worker): a non-blocking peek reads end-of-file."""
+    import socket
+
+    sock.setblocking(False)
+    try:
+        return sock.recv(1, socket.MSG_PEEK) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    finally:
+        sock.setblocking(True)
 
 
 def valid_signature(item) -> bool:
@@ -398,3 +419,57 @@ def test_a_worker_killed_mid_job_loses_and_doubles_nothing(cluster):
         [f"signing.signapplication:{pk}" for pk in ids],
     )
     assert len(keys) == webhook_rows == len(ids)
+
+
+EMIT = """
+from django.db import transaction
+from shanqian.models import Platform
+from signing.notifications import services
+with transaction.atomic():
+    rows = services.emit_webhook(
+        platform_id=Platform.objects.get(code="demo").pk,
+        event="application.status_changed",
+        data={"application_id": 0, "from_status": 1, "to_status": 2, "probe": "%(probe)s"},
+        ref="probe:%(probe)s",
+    )
+print(rows[0].pk)
+"""
+
+
+def test_a_row_claimed_by_a_killed_worker_is_redriven_and_delivered_once(cluster):
+    manage = [sys.executable, str(BASE_DIR / "manage.py")]
+    before = len(cluster.receiver.received)
+    cluster.receiver.delay = 8.0  # the receiver holds the request: the worker is killed mid-send
+    try:
+        emitted = subprocess.run(
+            [*manage, "shell", "-c", EMIT % {"probe": "killed-mid-send"}],
+            env=cluster.env,
+            cwd=BASE_DIR,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        row = int(emitted.stdout.strip().splitlines()[-1])
+        log = cluster.tmp / f"worker-{cluster.workers_started}.log"
+
+        def state():
+            return cluster.sql("SELECT state, attempts FROM shanqian_outboxmessage WHERE id = %s", row)[0]
+
+        wait_for(lambda: state()[0] == "sending", timeout=60, what="the worker to claim the row", log=log)
+        cluster.kill_worker()
+        assert state() == ("sending", 1)  # claimed, its result never written
+    finally:
+        cluster.receiver.delay = 0.0
+
+    cluster.start_worker()
+    log = cluster.tmp / f"worker-{cluster.workers_started}.log"
+    wait_for(lambda: state()[0] == "delivered", timeout=120, what="the re-driven delivery", log=log)
+
+    attempts = cluster.sql("SELECT number, outcome FROM shanqian_outboxattempt WHERE message_id = %s ORDER BY id", row)
+    assert attempts == [(1, "interrupted"), (2, "delivered")]
+    assert state() == ("delivered", 2)
+    ((key,),) = cluster.sql("SELECT key::text FROM shanqian_outboxmessage WHERE id = %s", row)
+    arrived = [item for item in cluster.receiver.received[before:] if b"killed-mid-send" in item["body"]]
+    assert len(arrived) == 1  # the killed worker's request never completed; the re-drive's did, once
+    assert arrived[0]["headers"]["x-shanqian-delivery"] == key and valid_signature(arrived[0])

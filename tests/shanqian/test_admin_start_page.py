@@ -112,3 +112,17 @@ def test_staff_without_application_permissions_see_no_board(db):
     page = client_for(AdminUserFactory(username="plain")).get("/admin/").content.decode()
 
     assert 'id="sq-dashboard"' not in page
+
+
+def test_a_count_that_reaches_the_cap_is_shown_as_at_least_that_many(super_client, superuser, board, monkeypatch):
+    import signing.selectors
+
+    monkeypatch.setattr(signing.selectors, "COUNT_CAP", 2)  # the real cap is 100,000 rows per figure
+
+    result = application_dashboard(staff=superuser)
+    page = super_client.get("/admin/").content.decode()
+
+    assert result["total"][1] == 2 and result["capped"] == {1}  # three applied, counted up to two
+    assert re.search(r'class="sq-total-1">2\+</a>', page)
+    assert re.search(r'class="sq-total-2">1</a>', page)  # under the cap: exact, no "+"
+    assert re.search(r'class="sq-total-all">4\+</a>', page)

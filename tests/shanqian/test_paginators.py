@@ -56,3 +56,21 @@ def test_unfiltered_large_table_uses_the_planner_estimate(applications, monkeypa
     assert paginator.count == estimate
     # A filter turns the estimate off.
     assert EstimatedCountPaginator(SignApplication.objects.filter(status=SignStatus.SIGNED), 2).count == 3
+
+
+def test_capped_counts_counts_each_queryset_up_to_the_cap_in_one_query(applications, django_assert_num_queries):
+    rows = SignApplication.objects.all()
+    with django_assert_num_queries(1):
+        counts = paginators.capped_counts(
+            {
+                "all": rows,
+                "signed": rows.filter(status=SignStatus.SIGNED),
+                "none": rows.filter(status=SignStatus.CANCELLED),
+                "all_capped": rows.order_by("-id"),
+            },
+            cap=5,
+        )
+
+    assert counts == {"all": 5, "signed": 3, "none": 0, "all_capped": 5}
+    assert paginators.capped_counts({"all": rows}, cap=100) == {"all": 7}
+    assert paginators.capped_counts({}) == {}

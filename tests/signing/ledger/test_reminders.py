@@ -246,3 +246,23 @@ def test_a_failing_notice_leaves_nothing_half_written(handler, company, monkeypa
     monkeypatch.setattr(services.notify, "contracts_expiring_many", real)
     with at(START):
         assert services.reminders_send()["expiry"] == 2
+
+
+def test_batches_follow_the_due_date_then_the_id_and_miss_or_repeat_nobody(handler, company):
+    ends = [10, 3, 10, 25, 3, 3, 17, 10, 25, 1, 3]
+    contracts = [
+        make_contract(
+            handler=handler,
+            company=company,
+            start_date=datetime.date(2024, 1, 1),
+            end_date=START + datetime.timedelta(days=days),
+        )
+        for days in ends
+    ]
+
+    with at(START):
+        assert services.reminders_send(batch=2)["expiry"] == len(ends)  # ties on a date cross batch edges
+
+    reminded = list(ContractReminder.objects.order_by("contract_id").values_list("contract_id", flat=True))
+    assert reminded == sorted(c.pk for c in contracts)
+    assert len(notices("contract_expiring")) == 2 * len(ends)
