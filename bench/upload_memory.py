@@ -131,8 +131,14 @@ def main() -> int:
                 "-c",
                 "from shanqian.models import Platform; from employees.models import WechatUser; "
                 "from employees.tokens import issue_token; "
+                "from employees.consent import consent_give, policies_current, policy_ensure_defaults; "
                 "p = Platform.objects.create(code='bench', name='bench', wechat_appid='wx', wechat_secret='s'); "
-                "print(issue_token(user=WechatUser.objects.create(platform=p, openid='bench-upload')))",
+                "u = WechatUser.objects.create(platform=p, openid='bench-upload'); "
+                # POST /api/image needs the current sensitive_pi consent (SPEC §13).
+                "policy_ensure_defaults(platform=p); "
+                "[consent_give(user=u, scope=s, version=c.version) "
+                "for s, c in policies_current(platform_id=p.pk).items()]; "
+                "print(issue_token(user=u))",
             ],
             env=env,
             cwd=BASE_DIR,

@@ -42,7 +42,8 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from shanqian.errors import Conflict, ConsentRequired, InvalidInput, NotFound
+from shanqian.errors import Code, Conflict, ConsentRequired, InvalidInput, NotFound
+from shanqian.schema import error_response
 
 from .models import Consent, ConsentPolicy, ConsentScope, WechatUser
 
@@ -229,7 +230,16 @@ def policy_ensure_defaults(*, platform: Platform) -> list[ConsentPolicy]:
 
 
 class SensitiveConsentRequired(BasePermission):
-    """Writes need the current ``sensitive_pi`` consent (403/40302); reads pass."""
+    """
+    Writes need the current ``sensitive_pi`` consent (403/40302); reads pass. Put it after
+    ``IsAuthenticated`` (an anonymous request stays 401). ``SCHEMA_RESPONSE`` documents it.
+    """
+
+    SCHEMA_RESPONSE = error_response(
+        Code.CONSENT_REQUIRED,
+        "本人没有同意本平台当前版本的敏感个人信息处理规则（sensitive_pi），或已撤回；"
+        "按 GET /api/consents 展示规则并 POST /api/consents 同意后重试",
+    )
 
     def has_permission(self, request, view):
         if request.method in SAFE_METHODS:

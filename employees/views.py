@@ -8,7 +8,7 @@ Mini-program API views of the employees app. Views are thin: parse → service/s
 from captcha.views import captcha_image
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,6 +18,7 @@ from shanqian.throttling import CaptchaThrottle, LoginThrottle, UploadThrottle, 
 
 from . import serializers as s
 from .authentication import TokenAuthentication
+from .consent import SensitiveConsentRequired
 from .models import SmsPurpose
 from .services import identity
 from .services.realname import realname_submit
@@ -164,6 +165,7 @@ class ImageUploadView(APIView):
     """``POST /api/image`` — seed §1.2.2; private, re-encoded, signed URL back."""
 
     parser_classes = [MultiPartParser]
+    permission_classes = [IsAuthenticated, SensitiveConsentRequired]
     throttle_classes = [UploadThrottle]
 
     @extend_schema(
@@ -174,7 +176,7 @@ class ImageUploadView(APIView):
             "图片会重新编码并去除 EXIF（含 GPS）。返回的 url 为签名链接，过期后需重新获取。"
         ),
         request={"multipart/form-data": s.ImageUploadSerializer},
-        responses=s.ImageUrlSerializer,
+        responses={200: s.ImageUrlSerializer, 403: SensitiveConsentRequired.SCHEMA_RESPONSE},
         tags=["通用"],
     )
     def post(self, request):
@@ -190,6 +192,8 @@ class ImageUploadView(APIView):
 class RealnameView(APIView):
     """``POST /api/realname``: submit the resume's identity for real-name verification (SPEC §4.14)."""
 
+    permission_classes = [IsAuthenticated, SensitiveConsentRequired]
+
     @extend_schema(
         operation_id="realname_create",
         summary="提交实名认证",
@@ -199,7 +203,7 @@ class RealnameView(APIView):
             "未提交简历或正在认证/已认证为 409/40900；缺少身份证照片为 400/40000；实名失败后可重新提交。"
         ),
         request=None,
-        responses=s.RealnameResultSerializer,
+        responses={200: s.RealnameResultSerializer, 403: SensitiveConsentRequired.SCHEMA_RESPONSE},
         tags=["签约"],
     )
     def post(self, request):

@@ -4,9 +4,33 @@ OpenAPI post-processing: document the envelope, the headers and the error codes.
 Every operation's 200 response is wrapped in the envelope; the error responses
 of SPEC §3 are listed; ``X-platform-code`` (and ``X-auth-token`` where the
 view needs it) are declared as header parameters.
+
+A view documents an error code of its own with ``error_response(code, why)`` in its
+``extend_schema(responses=...)``: the hook gives that response the envelope schema and an example
+with the code's message (``SensitiveConsentRequired``'s 403/40302 is documented this way).
 """
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+
 from .errors import CODE_HTTP, Code
+
+
+def error_response(code: Code, why: str, *, also: str = "其他错误码见错误码表") -> OpenApiResponse:
+    """The documented response of one specific error ``code`` (its HTTP status, message and why)."""
+    http, msg = CODE_HTTP[code]
+    return OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description=f"{int(code)}「{msg}」：{why}。{also}",
+        examples=[
+            OpenApiExample(
+                f"{int(code)}",
+                value={"status": int(code), "msg": msg, "data": None, "error_code": int(code)},
+                status_codes=[str(http)],
+                response_only=True,
+            )
+        ],
+    )
 
 
 def _envelope(data_schema: dict) -> dict:
@@ -77,6 +101,13 @@ def envelope_postprocessing_hook(result, generator, request, public):
                 for media in response.get("content", {}).values():
                     if "schema" in media and media["schema"].get("title") != "raw":
                         media["schema"] = _envelope(media["schema"])
+            for status_code, response in responses.items():
+                if str(status_code).startswith("2"):
+                    continue
+                for media in response.get("content", {}).values():
+                    # An error_response(): the envelope itself is the schema (its example carries the code).
+                    if media.get("schema") == {"type": "object", "additionalProperties": {}}:
+                        media["schema"] = {"$ref": "#/components/schemas/ErrorEnvelope"}
             for http in sorted({str(h) for c, (h, _) in CODE_HTTP.items() if c != Code.OK}):
                 responses.setdefault(
                     http,

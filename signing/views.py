@@ -15,9 +15,11 @@ from django.http import FileResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from employees.consent import SensitiveConsentRequired
 from employees.serializers import ResumeInSerializer, ResumeOutSerializer
 from employees.services.resume import RESUME_MISSING, employee_check_can_create
 from shanqian.errors import NotFound
@@ -67,7 +69,10 @@ class EmployeeView(APIView):
     """
     ``/api/employee``: submit (POST), replace (PUT) and read (GET) the user's resume. It lives with
     signing because submitting opens (or updates) an application (``services.resume_submission``).
+    POST and PUT carry the ID number and photos: they need the current ``sensitive_pi`` consent.
     """
+
+    permission_classes = [IsAuthenticated, SensitiveConsentRequired]
 
     @extend_schema(
         operation_id="employee_retrieve",
@@ -87,7 +92,7 @@ class EmployeeView(APIView):
         operation_id="employee_create",
         summary="提交简历",
         request=ResumeInSerializer,
-        responses={200: NULL_DATA},
+        responses={200: NULL_DATA, 403: SensitiveConsentRequired.SCHEMA_RESPONSE},
         description="提交简历并创建状态为 1（签约申请）的签约申请。已提交过简历为 409/40900；"
         "sms_code 错误为 422/42201；身份证号已被他人使用为 409/40900。",
     )
@@ -102,7 +107,7 @@ class EmployeeView(APIView):
         operation_id="employee_update",
         summary="修改简历（整体替换）",
         request=ResumeInSerializer,
-        responses={200: NULL_DATA},
+        responses={200: NULL_DATA, 403: SensitiveConsentRequired.SCHEMA_RESPONSE},
         description="字段同提交简历。签约申请处于 2（待签约）或 3（已签约）时为 409/40900；"
         "处于 1 时申请随新的用人单位/岗位/处理人变更；处于 4 或 5 时保存后新开一条状态为 1 的申请。"
         "仅在手机号变更时需要 sms_code。",

@@ -2,6 +2,9 @@
 Shared builders of the suite: factory_boy factories for every model, and the helpers that build
 whole situations on top of them (STYLE.md: factories here, fixtures in ``conftest.py``).
 
+* ``WechatUserFactory`` — a user who consented to the platform's current policies
+  (``give_consents``); ``unconsented_user()`` / ``consented=False`` for one who did not;
+  ``consent_through_api(client, platform)`` consents as the mini-program does;
 * ``make_world()`` — dictionaries, a small region tree, two companies with positions, two
   handlers and contract templates (independent of ``seed_dictionaries``);
 * ``resume_payload(world, user)`` — a valid ``POST``/``PUT /api/employee`` body (fresh uploads and
@@ -33,6 +36,7 @@ from rest_framework.test import APIClient
 from contracts.models import Company, CompanySeal, Contract, EnabledStatus, SealAuthorisation, WorkPosition
 from contracts.seals import round_seal_png
 from dictionaries.models import Dictionary, Region
+from employees.consent import consent_give, policies_current, policy_ensure_defaults
 from employees.idcard import make_id_number
 from employees.models import (
     ConsentPolicy,
@@ -151,12 +155,29 @@ class HandlerFactory(AdminUserFactory):
 
 
 class WechatUserFactory(factory.django.DjangoModelFactory):
+    """
+    A mini-program user who has consented to the platform's current policies (``give_consents``),
+    as everyone who got past the consent screen has; ``WechatUserFactory(consented=False)`` (or
+    ``unconsented_user()``) for one who has not.
+    """
+
     class Meta:
         model = WechatUser
+        skip_postgeneration_save = True
 
     platform = factory.SubFactory(PlatformFactory)
     openid = factory.Sequence(lambda n: f"openid-{n:06d}")
     session_key = "test-session-key"
+
+    @factory.post_generation
+    def consented(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            give_consents(obj)
+
+
+def unconsented_user(**kwargs) -> WechatUser:
+    """A user who has not consented to anything (the state right after the first login)."""
+    return WechatUserFactory(consented=False, **kwargs)
 
 
 class UploadFactory(factory.django.DjangoModelFactory):
@@ -378,13 +399,31 @@ class ConsentPolicyFactory(factory.django.DjangoModelFactory):
     body_sha256 = factory.LazyAttribute(lambda o: hashlib.sha256(o.body.encode()).hexdigest() if o.published_at else "")
 
 
-def give_consents(user, scopes=tuple(ConsentScope)) -> list:
-    """``user`` consents to the current policy of each scope (the platform's default texts if it has none)."""
-    from employees.consent import consent_give, policies_current, policy_ensure_defaults
-
-    policy_ensure_defaults(platform=user.platform)
+def give_consents(user, scopes=tuple(ConsentScope), *, client=None) -> list:
+    """
+    ``user`` consents (through ``consent_give``) to the current policy of each scope: what the
+    mini-program's consent screen does, and what the gated endpoints (SPEC §13) need. A platform
+    with no published policy of a scope gets the default texts first (``policy_ensure_defaults``).
+    """
     current = policies_current(platform_id=user.platform_id)
-    return [consent_give(user=user, scope=scope, version=current[scope].version) for scope in scopes]
+    if any(scope not in current for scope in scopes):
+        policy_ensure_defaults(platform=user.platform)
+        current = policies_current(platform_id=user.platform_id)
+    return [consent_give(user=user, scope=scope, version=current[scope].version, client=client) for scope in scopes]
+
+
+def consent_through_api(client, platform) -> dict:
+    """
+    What the mini-program does before it asks for anything sensitive (SPEC §13): read
+    ``GET /api/consents`` and consent to every current policy it lists. The platform gets the
+    default texts first when it has none (as ``seed_demo`` publishes them). Returns the final state.
+    """
+    policy_ensure_defaults(platform=platform)
+    state = client.get("/api/consents").json()["data"]
+    for policy in state["policies"]:
+        answer = client.post("/api/consents", {"scope": policy["scope"], "version": policy["version"]}, format="json")
+        assert answer.status_code == 200, answer.json()
+    return client.get("/api/consents").json()["data"]
 
 
 # --- the world of reference data, companies and handlers ----------------------------------------------

@@ -19,7 +19,7 @@ from employees.tokens import issue_token
 from shanqian.views import api_not_found
 from signing.models import SignApplication, SignEvent, SignStatus
 from signing.services import applications as services
-from tests.factories import bracket_form, make_world, resume_payload, sms_code
+from tests.factories import bracket_form, consent_through_api, make_world, resume_payload, sms_code
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +37,7 @@ def test_resume_flow_from_submission_to_reapplication(platform):
     user = WechatUser.objects.create(platform=platform, openid="fake-0123456789abcdef")
     client = APIClient()
     client.credentials(HTTP_X_PLATFORM_CODE=platform.code, HTTP_X_AUTH_TOKEN=issue_token(user=user), **HEADERS)
+    consent_through_api(client, platform)  # SPEC §13: the consent screen comes first
 
     # Home page before anything: no application.
     assert ok(client.get("/api/em_status")) == {"reason": "", "company_name": "", "status": None, "verify_status": 0}

@@ -1,6 +1,7 @@
 """
 End to end through the real URL configuration, from WeChat login to a sealed
-contract that verifies: login (code2Session mocked at the HTTP layer) → SMS
+contract that verifies: login (code2Session mocked at the HTTP layer) → the
+personal-information consents (SPEC §13: nothing sensitive is taken before) → SMS
 code for the resume → resume → the handler approves → real name passed →
 read the contract → upload a handwritten signature → SMS code for signing
 (only to the resume phone) → sign → fetch the sealed PDF through its link →
@@ -30,7 +31,7 @@ from signing.sealing import archived_document
 from signing.sealing.verification import verify_document
 from signing.services import applications as services
 from tests.envelope import assert_error, assert_ok
-from tests.factories import ID_NUMBER, make_world, resume_payload, signing_ready
+from tests.factories import ID_NUMBER, consent_through_api, make_world, resume_payload, signing_ready
 from tests.support.sms import sent_sms
 
 pytestmark = pytest.mark.django_db
@@ -94,8 +95,13 @@ def test_from_wechat_login_to_a_verified_sealed_contract(platform):
     client = APIClient()
     client.credentials(HTTP_X_PLATFORM_CODE=platform.code, HTTP_X_AUTH_TOKEN=login["session_token"], **HEADERS)
 
-    # Resume, proven by an SMS code sent to the phone.
+    # Consent first: the resume (ID number, photos) is refused until the current rules are agreed to.
     payload = resume_payload(world, user, phone=PHONE, with_code=False)
+    assert_error(client.post("/api/employee", payload, format="json"), 403, 40302)
+    consents = consent_through_api(client, platform)
+    assert {g["scope"] for g in consents["given"]} == {"privacy_policy", "sensitive_pi"}
+
+    # Resume, proven by an SMS code sent to the phone.
     payload["sms_code"] = request_sms_code(anonymous, phone=PHONE, purpose="resume")
     assert_ok(client.post("/api/employee", payload, format="json"))
     application = SignApplication.objects.get(em__user=user)

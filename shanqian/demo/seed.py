@@ -2,7 +2,9 @@
 Demo data for ``manage.py seed_demo`` (SPEC §2): the ``demo`` platform, three employers
 with their particulars, a generated round seal and a seal authorisation in force (SPEC §9),
 positions and a contract template each (a real multi-page PDF), two handlers in
-the 人事专员 group and the superuser ``admin``.
+the 人事专员 group and the superuser ``admin``, and the platform's personal-information rules
+(the default texts of both consent scopes, published: SPEC §13's consent screen has something
+to show, and the gated endpoints can be reached once the person agrees).
 
 ``demo_seed`` is idempotent: rows are found by their natural keys (platform code,
 company name, position name, contract name, username) and only missing ones are
@@ -25,6 +27,7 @@ from contracts.services import (
     seal_authorisation_create,
     seal_authorisation_in_force,
 )
+from employees.consent import policy_ensure_defaults
 from shanqian.models import Platform
 from shanqian.roles import ensure_handler_group
 
@@ -109,11 +112,13 @@ def _company_certificate(company, summary: DemoSummary) -> None:
 @transaction.atomic
 def demo_seed(*, password: str, reset_passwords: bool = False) -> DemoSummary:
     summary = DemoSummary()
-    _, created = Platform.objects.get_or_create(
+    platform, created = Platform.objects.get_or_create(
         code=DEMO_PLATFORM_CODE, defaults={"name": DEMO_PLATFORM_NAME, "enabled": True}
     )
     if created:
         summary.add(f"平台 {DEMO_PLATFORM_CODE}")
+    for policy in policy_ensure_defaults(platform=platform):
+        summary.add(f"个人信息处理规则 {policy.get_scope_display()} v{policy.version}")
 
     for sort, spec in enumerate(DEMO_COMPANIES, start=1):
         company, created = Company.objects.get_or_create(

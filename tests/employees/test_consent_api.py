@@ -11,9 +11,15 @@ from employees.consent import consent_summary, has_current_consent
 from employees.models import Consent, ConsentScope
 from employees.tokens import issue_token
 from tests.envelope import assert_error, assert_ok
-from tests.factories import ConsentPolicyFactory, PlatformFactory, WechatUserFactory
+from tests.factories import ConsentPolicyFactory, PlatformFactory, WechatUserFactory, unconsented_user
 
 UA = "Mozilla/5.0 (iPhone) MicroMessenger/8.0.50"
+
+
+@pytest.fixture
+def wechat_user(platform):
+    """This module starts where the first login leaves a user: nothing consented, no policy yet."""
+    return unconsented_user(platform=platform)
 
 
 @pytest.fixture
@@ -159,7 +165,7 @@ def test_withdrawing_what_was_never_given_is_fine(user_api, policies):
 
 
 def test_consents_are_per_user(user_api, policies, platform):
-    other = WechatUserFactory(platform=platform)
+    other = unconsented_user(platform=platform)
     other_api = APIClient()
     other_api.credentials(HTTP_X_PLATFORM_CODE=platform.code, HTTP_X_AUTH_TOKEN=issue_token(user=other))
     assert_ok(post(other_api, "sensitive_pi", "2026.1"))
@@ -200,7 +206,7 @@ def test_an_external_url_is_used_when_set(user_api, platform):
 def test_staff_summary_is_one_query_for_many_users(platform, policies, django_assert_num_queries):
     from employees.consent import consent_give
 
-    users = WechatUserFactory.create_batch(20, platform=platform)
+    users = WechatUserFactory.create_batch(20, platform=platform, consented=False)
     for user in users[:10]:
         consent_give(user=user, scope=ConsentScope.SENSITIVE_PI, version="2026.1")
 

@@ -21,7 +21,7 @@ from employees.tokens import digest
 from employees.wechat import get_wechat_client
 from shanqian.throttling import LoginThrottle
 from tests.envelope import assert_error, assert_ok
-from tests.factories import EmployeeFactory, PlatformFactory, WechatUserFactory
+from tests.factories import EmployeeFactory, PlatformFactory, WechatUserFactory, give_consents
 
 pytestmark = pytest.mark.django_db
 
@@ -347,6 +347,7 @@ def test_a_racing_first_login_finds_the_user_the_other_request_created(api, fake
 class TestTokens:
     def test_revoked_token_replayed_is_40100(self, api, fake_wechat):
         raw = assert_ok(api.post(LOGIN, {"code": "abc"}))["session_token"]
+        give_consents(WechatUser.objects.get())
         client = APIClient()
         client.credentials(HTTP_X_PLATFORM_CODE="demo", HTTP_X_AUTH_TOKEN=raw)
         assert_error(client.post("/api/image", {}, format="multipart"), 400, 40000)

@@ -21,8 +21,9 @@ def resume(user_api):
 
 def test_submission_puts_the_user_in_verifying_and_em_status_shows_it(user_api, resume, django_assert_max_num_queries):
     cache.clear()
-    # platform (cold cache), token, user row lock, resume, insert, user update, the savepoint pair
-    with django_assert_max_num_queries(8):
+    # platform (cold cache), token, the consent gate, user row lock, resume, insert, user update,
+    # the savepoint pair
+    with django_assert_max_num_queries(9):
         data = assert_ok(user_api.post(URL))
 
     assert data["verify_status"] == VerifyStatus.VERIFYING

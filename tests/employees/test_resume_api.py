@@ -91,13 +91,14 @@ def test_post_query_count_does_not_grow_with_rows(user_api, world, django_assert
     user_api.get("/api/companies")  # warms the platform cache, as any earlier request would
     dict_keys("Nation")  # and the cached dictionary table (no query once warm)
 
-    # token+user, resume exists?, regions, 2 photos, position+company, handler, ID number free?, SMS code
+    # token+user, the consent gate (SPEC §13),
+    # resume exists?, regions, 2 photos, position+company, handler, ID number free?, SMS code
     # and the atomic claim of one try (issue 15, finding 3);
     # then begin, lock user, resume exists?, 3 inserts, consume code, application, event, commit
     # (a savepoint and its release inside the test's transaction);
     # the handler's notice as an outbox row of that transaction: the application's context,
     # the platform's webhooks, the 企业微信 robots and one insert.
-    with django_assert_max_num_queries(24):
+    with django_assert_max_num_queries(25):
         response = user_api.post(URL, payload, format="json")
 
     assert response.status_code == 200, response.json()

@@ -226,7 +226,7 @@ def test_upload_query_count(user_api, capsys):
         assert_ok(upload(user_api, image_bytes("JPEG", (800, 600))))
 
     real = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"].upper()]
-    # Resolve the token (with its user), insert the Upload row.
-    assert len(real) == 2, real
+    # Resolve the token (with its user), the consent gate (SPEC §13), insert the Upload row.
+    assert len(real) == 3, real
     with capsys.disabled():
         print(f"\n[upload queries] {len(ctx)} total / {len(real)} real")

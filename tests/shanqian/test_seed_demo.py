@@ -13,6 +13,8 @@ from pypdf import PdfReader
 
 from contracts.models import Company, Contract, EnabledStatus, Placement, WorkPosition
 from contracts.services import company_ready_for_contracts, contract_placements_missing
+from employees.consent import policies_current
+from employees.models import ConsentPolicy
 from shanqian.models import Platform
 from shanqian.roles import HANDLER_GROUP, HANDLER_PERMISSIONS, ensure_handler_group, handlers_queryset
 
@@ -23,7 +25,7 @@ User = get_user_model()
 def counts():
     return {
         model.__name__: model.objects.count()
-        for model in (Platform, Company, WorkPosition, Contract, User, Group, Permission)
+        for model in (Platform, Company, WorkPosition, Contract, User, Group, Permission, ConsentPolicy)
     }
 
 
@@ -78,6 +80,17 @@ def test_demo_contracts_are_real_multi_page_chinese_pdfs(seeded):
     assert set(Company.objects.values_list("seal__source", flat=True)) == {"generated"}
     for company in Company.objects.all():
         assert company_ready_for_contracts(company_id=company.pk) == ""
+
+
+def test_the_demo_platform_publishes_both_consent_policies_and_the_flow_can_consent(seeded, user_api):
+    platform = Platform.objects.get(code="demo")
+    current = policies_current(platform_id=platform.pk)
+
+    assert set(current) == {"privacy_policy", "sensitive_pi"}
+    assert all(policy.body_sha256 for policy in current.values())
+    assert current["privacy_policy"].body.startswith("演示小程序")
+    state = user_api.get("/api/consents").json()["data"]
+    assert {(p["scope"], p["version"]) for p in state["policies"]} == {(s, p.version) for s, p in current.items()}
 
 
 def test_running_twice_creates_nothing_more(seeded):

@@ -11,6 +11,10 @@ Writes, on top of the reference data (``seed_dictionaries``) and the demo employ
 * ``--writers W`` extra users with a token, a fresh phone and ID number and an unused
   SMS code for ``POST /api/employee`` (one request each).
 
+Readers and writers (the users who drive the API) have consented to the demo platform's current
+personal-information rules (``seed_demo`` publishes them): ``POST /api/image`` and
+``POST /api/employee`` need the ``sensitive_pi`` consent (SPEC §13).
+
 PostgreSQL is filled with ``COPY … FROM STDIN`` (about a million applications a
 minute); other databases with ``bulk_create`` in batches. Primary keys are assigned
 here so the rows can reference each other; sequences are moved past them afterwards.
@@ -33,8 +37,17 @@ from django.utils import timezone
 
 from contracts.models import Company, WorkPosition
 from dictionaries.models import Dictionary, Region
+from employees.consent import policies_current
 from employees.idcard import CHECK_CHARS, WEIGHTS
-from employees.models import Employee, EmployeeEducation, SessionToken, SmsCode, WechatUser, WorkExperience
+from employees.models import (
+    Consent,
+    Employee,
+    EmployeeEducation,
+    SessionToken,
+    SmsCode,
+    WechatUser,
+    WorkExperience,
+)
 from employees.otp import hash_code
 from shanqian.demo.seed import DEMO_PLATFORM_CODE, demo_seed
 from shanqian.fields import BlindIndexField, EncryptedCharField
@@ -204,6 +217,24 @@ class Command(BaseCommand):
         now = timezone.now()
         province, city, county = ref["region"]
         users, tokens, employees = Writer(WechatUser), Writer(SessionToken), Writer(Employee)
+        consents, consent_id = Writer(Consent), _next_id(Consent)
+        policies = list(policies_current(platform_id=platform.pk).values())
+
+        def consent(uid):
+            nonlocal consent_id
+            for policy in policies:
+                consents.add(
+                    id=consent_id,
+                    user_id=uid,
+                    policy_id=policy.pk,
+                    scope=policy.scope,
+                    version=policy.version,
+                    given_at=now,
+                    ip="127.0.0.1",
+                    user_agent="bench",
+                )
+                consent_id += 1
+
         educations, works, apps, codes = (
             Writer(EmployeeEducation),
             Writer(WorkExperience),
@@ -236,7 +267,7 @@ class Command(BaseCommand):
             "county_id": county.id,
             "county_name": county.name,
         }
-        ordered = (users, tokens, employees, educations, works, apps, codes)
+        ordered = (users, tokens, consents, employees, educations, works, apps, codes)
 
         def flush_all():
             # Parents before children, checked at once rather than deferred to a huge commit.
@@ -278,6 +309,7 @@ class Command(BaseCommand):
                     user_agent="bench",
                 )
                 token_id += 1
+                consent(uid)
                 out_readers.append(raw)
             id_number = fast_id_number(n)
             birth = datetime.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
@@ -372,6 +404,7 @@ class Command(BaseCommand):
                 user_agent="bench",
             )
             token_id += 1
+            consent(uid)
             phone, code = fast_phone(n), f"{rng.randrange(10**6):06d}"
             codes.add(
                 id=code_id + j,
@@ -389,7 +422,7 @@ class Command(BaseCommand):
 
         flush_all()
         _reset_sequences(
-            [WechatUser, SessionToken, Employee, EmployeeEducation, WorkExperience, SignApplication, SmsCode]
+            [WechatUser, SessionToken, Consent, Employee, EmployeeEducation, WorkExperience, SignApplication, SmsCode]
         )
         return {
             "applications": applications,
