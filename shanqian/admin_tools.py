@@ -17,7 +17,8 @@ The review-action framework (the moves staff make on rows, with their confirmati
 ``shanqian.admin_reviews``.
 
 ``ReadOnlyAdminMixin`` — for records nobody edits by hand (resumes, audit events, sealed
-documents, verifications): no add, change or delete.
+documents, verifications): no add, change or delete; the list's action checkboxes written without
+a template render per row.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 # --- display -----------------------------------------------------------------------------------------
 
@@ -93,6 +96,19 @@ def object_from(queryset, object_id, *, opts, from_field: str | None = None):
 
 
 class ReadOnlyAdminMixin:
+    def action_checkbox(self, obj):
+        """
+        Django's checkbox column, the same HTML written directly: rendering the checkbox widget's
+        template once per row was a third of a 50-row list page's time (``bench/scale.py --ledger``).
+        """
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            label,
+        )
+
     def has_add_permission(self, request, obj=None):
         return False
 

@@ -557,7 +557,8 @@ class SignApplicationAdmin(
         except IncorrectLookupParameters:
             url = reverse("admin:signing_signapplication_changelist", current_app=self.admin_site.name)
             return HttpResponseRedirect(f"{url}?e=1")
-        return self._xlsx_response(request, changelist.queryset, full=full)
+        # The whole filtered list: more than BULK_INLINE_LIMIT rows is a background job too.
+        return self._export_selected(request, changelist.queryset, full=full)
 
     def _xlsx_response(self, request, queryset, *, full=False):
         if full:
@@ -578,16 +579,16 @@ class SignApplicationAdmin(
         return self._export_selected(request, queryset, full=True)
 
     def _export_selected(self, request, queryset, *, full):
-        count = queryset.count()
-        if bulk.runs_inline(count):
+        # Counted up to the limit only: deciding must not count a million rows.
+        if bulk.runs_inline(queryset.order_by()[: bulk.inline_limit() + 1].count()):
             return self._xlsx_response(request, queryset, full=full)
-        if full:
-            export_record(request=request, model=self.model, count=count, fields=self.FULL_EXPORT_FIELDS)
         # More rows than BULK_INLINE_LIMIT: a background job writes the file; its page links it.
         rows = [
             (pk, f"{name}（#{pk}）")
             for pk, name in queryset.order_by(*WORK_QUEUE_ORDERING).values_list("pk", "em__real_name")
         ]
+        if full:
+            export_record(request=request, model=self.model, count=len(rows), fields=self.FULL_EXPORT_FIELDS)
         job = bulk.start(
             action=EXPORT_JOB,
             rows=rows,

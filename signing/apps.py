@@ -29,8 +29,10 @@ class SigningConfig(AppConfig):
         channels.register()
         # Exports of more than BULK_INLINE_LIMIT rows run as background jobs (shanqian.bulk).
         from .export import register_export_job
+        from .ledger.export import register_export_job as register_ledger_export_job
 
         register_export_job()
+        register_ledger_export_job()
         from .evidence.jobs import register_evidence_job
 
         register_evidence_job()

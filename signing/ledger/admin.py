@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 from urllib.parse import urlencode
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
@@ -29,6 +29,7 @@ from django.utils.html import format_html
 
 from employees.masking import mask_id_number, mask_phone
 from employees.resume_display import NumberSearchMixin
+from shanqian import bulk
 from shanqian.admin_personal import PersonalDataRevealMixin, may_export_unmasked, personal
 from shanqian.admin_reviews import ActionRefused, ReviewAction, ReviewActionsMixin
 from shanqian.admin_site import StartPanel
@@ -47,7 +48,7 @@ from ..services import applications as application_services
 from . import selectors
 from . import services as ledger_services
 from .admin_forms import EndForm, RenewForm
-from .export import CONTENT_TYPE, contracts_xlsx, export_filename
+from .export import CONTENT_TYPE, EXPORT_JOB, contracts_xlsx, export_filename
 from .models import ContractStatus, EmploymentContract, TermType
 
 TONES = {
@@ -399,7 +400,7 @@ class EmploymentContractAdmin(
             changelist = self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             return HttpResponseRedirect(f"{self._url('changelist')}?e=1")
-        return self._xlsx_response(request, changelist.queryset, full=full)
+        return self._export(request, changelist.queryset, full=full)
 
     def _xlsx_response(self, request, queryset, *, full=False):
         if full:
@@ -411,13 +412,34 @@ class EmploymentContractAdmin(
 
     @admin.action(description="导出 Excel", permissions=["view"])
     def export_selected(self, request, queryset):
-        return self._xlsx_response(request, queryset)
+        return self._export(request, queryset, full=False)
 
     @admin.action(description="导出 Excel（完整信息，将记录访问）", permissions=["view"])
     def export_selected_full(self, request, queryset):
         if not may_export_unmasked(request.user):
             raise PermissionDenied
-        return self._xlsx_response(request, queryset, full=True)
+        return self._export(request, queryset, full=True)
+
+    def _export(self, request, queryset, *, full):
+        """Up to BULK_INLINE_LIMIT rows in the request; more: a background job writes the file."""
+        if bulk.runs_inline(queryset.order_by()[: bulk.inline_limit() + 1].count()):
+            return self._xlsx_response(request, queryset, full=full)
+        rows = [
+            (pk, f"{name}（#{pk}）") for pk, name in queryset.order_by("-id").values_list("pk", "employee__real_name")
+        ]
+        if full:
+            export_record(request=request, model=self.model, count=len(rows), fields=self.FULL_EXPORT_FIELDS)
+        job = bulk.start(
+            action=EXPORT_JOB,
+            rows=rows,
+            params={"full": True} if full else {},
+            user=request.user,
+            return_url=self._url("changelist"),
+        )
+        self.message_user(
+            request, f"「导出 Excel」共 {job.total} 条，已转为后台任务 #{job.pk}：完成后在本页下载文件。", messages.INFO
+        )
+        return HttpResponseRedirect(bulk.progress_url(job))
 
     # --- the evidence package, the retention report -------------------------------------------------
 

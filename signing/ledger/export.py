@@ -1,20 +1,26 @@
 """
 Excel export of the contract ledger: the rows of the admin's filtered, scoped queryset, read with
 one ``values()`` query in chunks into ``shanqian.xlsx.write_xlsx``; phones and ID numbers masked
-with ``mask=True`` (everybody but superusers).
+with ``mask=True`` (everybody but superusers). More than ``BULK_INLINE_LIMIT`` rows (the list's
+``export/`` or the selected rows): the ``signing.ledger.export`` bulk job writes the file in a worker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 
 from employees.masking import mask_id_number, mask_phone
-from shanqian import xlsx
+from shanqian import bulk, xlsx
+from shanqian.models import BulkJobItem
+from shanqian.roles import sees_everything
 from shanqian.xlsx import CONTENT_TYPE, local_naive
 
-from .models import ContractStatus, EndGround, TermType
+from .models import ContractStatus, EmploymentContract, EndGround, TermType
+from .selectors import contracts_visible_to
 
 __all__ = ["CONTENT_TYPE", "HEADERS", "contracts_xlsx", "export_filename", "export_rows"]
 
@@ -105,3 +111,32 @@ def export_rows(queryset: QuerySet, *, mask: bool) -> Iterable[tuple]:
 
 def contracts_xlsx(queryset: QuerySet, *, mask: bool):
     return xlsx.write_xlsx(title=SHEET_TITLE, columns=COLUMNS, rows=export_rows(queryset, mask=mask))
+
+
+# --- more than BULK_INLINE_LIMIT rows: a background job (shanqian.bulk) -------------------------------
+
+EXPORT_JOB = "signing.ledger.export"
+
+
+def export_job_row(object_id: int, params: dict, staff) -> str:
+    """Nothing to do per row: the file is written once, at the end, from the records still visible."""
+    return "已导出"
+
+
+def export_job_finish(job, done_ids: list[int]) -> str:
+    """Write the workbook of the job's records to storage; returns its name (the progress page links it)."""
+    staff = job.created_by
+    # The scope as of now: a handler who lost a record meanwhile does not get it. Masked unless a
+    # superuser asked for the full export (its access record was written when the job started).
+    rows = job.items.filter(state=BulkJobItem.State.DONE).values("object_id")
+    queryset = contracts_visible_to(staff=staff, queryset=EmploymentContract.objects.filter(pk__in=rows))
+    full = bool(job.params.get("full")) and sees_everything(staff)
+    output = contracts_xlsx(queryset.order_by("-id"), mask=not full)
+    with output:
+        return default_storage.save(f"exports/{job.pk}/{export_filename()}", File(output))
+
+
+def register_export_job() -> None:
+    bulk.register(
+        bulk.BulkAction(name=EXPORT_JOB, label="导出劳动合同台账", perform=export_job_row, finish=export_job_finish)
+    )

@@ -115,7 +115,10 @@ def test_a_bad_filter_in_the_export_url_redirects_instead_of_failing(super_clien
     assert response["Location"] == f"{CHANGELIST}?e=1"
 
 
-def test_export_reads_with_a_fixed_number_of_queries(superuser, handler, other_handler, company, other_company):
+def test_export_reads_with_a_fixed_number_of_queries(
+    superuser, handler, other_handler, company, other_company, settings
+):
+    settings.BULK_INLINE_LIMIT = 200  # inline up to the limit: what is pinned here is the inline export
     for n in range(120):
         SignApplicationFactory(
             em=EmployeeFactory(),
@@ -131,3 +134,25 @@ def test_export_reads_with_a_fixed_number_of_queries(superuser, handler, other_h
 
     assert len(rows) == 120
     assert len(captured) <= 10, [q["sql"][:120] for q in captured.captured_queries]
+
+
+def test_exporting_a_list_longer_than_the_limit_is_a_job_not_a_long_request(
+    superuser, handler, company, settings, django_capture_on_commit_callbacks
+):
+    from shanqian.models import BulkJob
+
+    settings.BULK_INLINE_LIMIT = 5
+    for _ in range(8):
+        SignApplicationFactory(em=EmployeeFactory(), ad_user=handler, company=company, status=SignStatus.APPLIED)
+    SignApplicationFactory(em=EmployeeFactory(), ad_user=handler, company=company, status=SignStatus.REJECTED)
+    client = client_for(superuser)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(f"{CHANGELIST}export/?status__exact=1")
+
+    job = BulkJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/admin/shanqian/bulkjob/{job.pk}/change/"
+    assert (job.action, job.total, job.state) == ("signing.export", 8, BulkJob.State.FINISHED)
+    download = client.get(f"/admin/shanqian/bulkjob/{job.pk}/result/")
+    sheet = load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
+    assert len(list(sheet.iter_rows(values_only=True))) == 1 + 8  # the header and the filtered rows only

@@ -211,10 +211,60 @@ def test_changelist_query_count_is_pinned(request, many, who, query, django_asse
     assert response.status_code == 200
 
 
-def test_export_query_count_does_not_grow_with_rows(super_client, many, django_assert_max_num_queries):
-    # Session, user, the changelist's filters and count (PostgreSQL asks the planner's estimate first), the rows.
-    with django_assert_max_num_queries(7):
+def test_export_query_count_does_not_grow_with_rows(super_client, many, django_assert_max_num_queries, settings):
+    settings.BULK_INLINE_LIMIT = 100  # inline up to the limit: what is pinned here is the inline export
+    # Session, user, the changelist's filters and count (PostgreSQL asks the planner's estimate first), the
+    # export's own capped count (inline or a job?), the rows.
+    with django_assert_max_num_queries(8):
         response = super_client.get(f"{LEDGER}export/")
         rows = list(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.iter_rows())
 
     assert len(rows) == 61
+
+
+@pytest.mark.parametrize("how", ["list", "action"])
+def test_exporting_more_than_the_limit_is_a_job_with_a_masked_result_file(
+    handler, handler_client, many, how, settings, django_capture_on_commit_callbacks
+):
+    from shanqian.models import BulkJob
+
+    settings.BULK_INLINE_LIMIT = 5
+    mine = list(EmploymentContract.objects.filter(ad_user=handler).order_by("-id").values_list("pk", flat=True))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        if how == "list":
+            response = handler_client.get(f"{LEDGER}export/")
+        else:
+            response = handler_client.post(
+                LEDGER, {"action": "export_selected", "_selected_action": [str(pk) for pk in mine[:12]]}
+            )
+
+    job = BulkJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/admin/shanqian/bulkjob/{job.pk}/change/"
+    assert (job.action, job.total, job.state) == ("signing.ledger.export", 30 if how == "list" else 12, "finished")
+    download = handler_client.get(f"/admin/shanqian/bulkjob/{job.pk}/result/")
+    rows = list(load_workbook(io.BytesIO(b"".join(download.streaming_content))).active.iter_rows(values_only=True))
+    assert rows[0] == HEADERS
+    assert {row[0] for row in rows[1:]} == set(mine if how == "list" else mine[:12])  # only the handler's own
+    assert all("****" in row[3] for row in rows[1:])  # masked for a handler
+
+
+def test_a_small_ledger_export_is_still_answered_at_once(handler_client, ledger):
+    from shanqian.models import BulkJob
+
+    response = handler_client.get(f"{LEDGER}export/")
+
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert BulkJob.objects.count() == 0
+
+
+def test_the_action_checkboxes_are_the_html_django_renders(super_client, ledger):
+    from django.contrib import admin as django_admin
+    from django.contrib.admin import ModelAdmin
+
+    record = ledger["甲"]
+    ours = django_admin.site._registry[EmploymentContract].action_checkbox(record)
+    djangos = ModelAdmin.action_checkbox(django_admin.site._registry[EmploymentContract], record)
+
+    assert str(ours) == str(djangos)
+    assert str(ours) in super_client.get(LEDGER).content.decode()
