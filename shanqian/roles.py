@@ -3,9 +3,9 @@ Back-office roles. A handler (人事专员) is an active staff account in this g
 
 ``ensure_handler_group()`` creates the group with the permissions a handler needs
 (review and act on signing applications, read resumes and reference data, decide
-real-name verifications). It only adds: permissions staff granted the group on top
-are kept. It runs on every ``migrate`` (``post_migrate``, see ``shanqian.apps``) and
-from ``seed_demo``.
+real-name verifications, carry out or refuse the deletion requests of their people). It only
+adds: permissions staff granted the group on top are kept. It runs on every ``migrate``
+(``post_migrate``, see ``shanqian.apps``) and from ``seed_demo``.
 
 Which rows a staff account sees is narrowed further by the admin: a superuser sees
 everything (``sees_everything``); anyone else — a handler, or staff given model
@@ -26,6 +26,8 @@ HANDLER_PERMISSIONS = (
     "signing.view_signeddocument",
     "signing.view_employmentcontract",
     "signing.change_employmentcontract",
+    "signing.view_deletionrequest",
+    "signing.change_deletionrequest",
     "employees.view_employee",
     "employees.view_employeeeducation",
     "employees.view_workexperience",

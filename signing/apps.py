@@ -17,6 +17,7 @@ class SigningConfig(AppConfig):
         from .notifications import admin as notifications_admin  # noqa: F401  (registers its admin pages)
         from .notifications import channels
         from .pki import admin as pki_admin  # noqa: F401  (数字证书: the certificates and their revocation)
+        from .privacy import admin as privacy_admin  # noqa: F401  (个人信息删除申请)
         from .services.contract_signing import sign_code_recipient_check
 
         # What employees needs to know about applications, handed down (it must not import signing):

@@ -177,7 +177,8 @@ class SignedDocument(models.Model):
 
 # The tables of the app's parts, registered here: the contract ledger (signing/ledger/models.py),
 # notification settings and subscribe acceptances (signing/notifications/models.py), the PKI's
-# certificates and revocation lists (signing/pki/models.py).
+# certificates and revocation lists (signing/pki/models.py), deletion requests (signing/privacy/models.py).
 from .ledger.models import ContractReminder, EmploymentContract  # noqa: E402, F401
 from .notifications.models import SubscribeAcceptance, SubscribeTemplate, WebhookEndpoint, WecomRobot  # noqa: E402, F401
 from .pki.models import PkiCertificate, RevocationList  # noqa: E402, F401
+from .privacy.models import DeletionRequest  # noqa: E402, F401

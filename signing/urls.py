@@ -3,6 +3,7 @@ from shanqian.routing import api_path
 from . import views
 from .ledger import views as ledger_views
 from .notifications import views as notification_views
+from .privacy import views as privacy_views
 
 urlpatterns = [
     api_path("handlers", views.HandlerListView.as_view(), name="handlers"),
@@ -21,4 +22,7 @@ urlpatterns = [
     api_path(r"contracts/(?P<contract_id>[0-9]{1,18})", ledger_views.ContractDetailView.as_view(), name="contract"),
     # --- notifications ---
     api_path("subscriptions", notification_views.SubscriptionsView.as_view(), name="subscriptions"),
+    # --- the person's rights (SPEC §13) ---
+    api_path("me/export", privacy_views.MeExportView.as_view(), name="me-export"),
+    api_path("me/deletion", privacy_views.MeDeletionView.as_view(), name="me-deletion"),
 ]

@@ -23,6 +23,14 @@ class WorkerNotice(models.TextChoices):
     SIGNED = "signed", "签署完成（如何下载）"
     CONTRACT_EXPIRING = "contract_expiring", "合同即将到期"
     CONTRACT_ENDED = "contract_ended", "合同已终止/解除"
+    # The outcome of a request to delete one's personal information (SPEC §13, signing.privacy).
+    DELETION_DONE = "deletion_done", "个人信息已删除"
+    DELETION_PARTIAL = "deletion_partial", "个人信息已删除（依法保留部分）"
+    DELETION_REFUSED = "deletion_refused", "个人信息删除申请被拒绝"
+
+
+# Notices about the person rather than one application: they name no employer.
+PERSON_NOTICES = (WorkerNotice.DELETION_DONE, WorkerNotice.DELETION_PARTIAL, WorkerNotice.DELETION_REFUSED)
 
 
 class HrNotice(models.TextChoices):
@@ -72,6 +80,9 @@ KIND_VALUES: dict[str, tuple[str, ...]] = {
     WorkerNotice.SIGNED: (*_COMMON, "entry_date"),
     WorkerNotice.CONTRACT_EXPIRING: (*_COMMON, "end_date"),
     WorkerNotice.CONTRACT_ENDED: (*_COMMON, "end_date", "ground"),
+    WorkerNotice.DELETION_DONE: ("status_text", "tip", "event_time"),
+    WorkerNotice.DELETION_PARTIAL: ("status_text", "tip", "event_time", "end_date"),
+    WorkerNotice.DELETION_REFUSED: ("status_text", "tip", "event_time", "reason"),
 }
 
 TIPS = {
@@ -81,6 +92,9 @@ TIPS = {
     WorkerNotice.SIGNED: "可在小程序签约记录中下载合同",
     WorkerNotice.CONTRACT_EXPIRING: "请留意续签安排",
     WorkerNotice.CONTRACT_ENDED: "可在小程序中查看证明书",
+    WorkerNotice.DELETION_DONE: "您的个人信息已删除",
+    WorkerNotice.DELETION_PARTIAL: "劳动合同及其证据依法保留",
+    WorkerNotice.DELETION_REFUSED: "如有疑问请联系人事专员",
 }
 
 # The SMS fallback: the text (what the console and file backends show) and the vendor template's
@@ -97,6 +111,12 @@ SMS_TEXTS = {
     WorkerNotice.CONTRACT_ENDED: (
         "【闪签云】您与{company}的劳动合同已于{end_date}终止，解除（终止）劳动合同证明书可在小程序中查看。"
     ),
+    WorkerNotice.DELETION_DONE: "【闪签云】您的个人信息删除申请已办理完毕，您的个人信息已删除。",
+    WorkerNotice.DELETION_PARTIAL: (
+        "【闪签云】您的个人信息删除申请已办理：可删除的信息已删除；劳动合同及其证据依法保留，"
+        "保留期满后删除。详情可在小程序中查看。"
+    ),
+    WorkerNotice.DELETION_REFUSED: "【闪签云】您的个人信息删除申请未获同意，原因：{reason}。如有疑问请联系人事专员。",
 }
 SMS_PARAMS = {
     WorkerNotice.APPROVED: ("company",),
@@ -105,6 +125,9 @@ SMS_PARAMS = {
     WorkerNotice.SIGNED: ("company",),
     WorkerNotice.CONTRACT_EXPIRING: ("company", "end_date"),
     WorkerNotice.CONTRACT_ENDED: ("company", "end_date"),
+    WorkerNotice.DELETION_DONE: (),
+    WorkerNotice.DELETION_PARTIAL: (),
+    WorkerNotice.DELETION_REFUSED: ("reason",),
 }
 SMS_PARAM_MAX_LENGTH = 20  # vendors cap template variables (Aliyun: 35 characters; keep them short)
 SMS_PARAM_SOURCES = {"company": "company_name", "reason": "reason", "end_date": "end_date"}

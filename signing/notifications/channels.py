@@ -13,7 +13,8 @@ channel             delivers                                                    
 
 A WeChat message that cannot be sent — 43101 (refused or acceptance used up), a permanent
 errcode, or attempts exhausted — becomes an SMS (``NOTIFY_SMS_FALLBACK``) in the transaction
-that marks it failed. Phones and openids are read at delivery, never stored in the payload.
+that marks it failed. Phones and openids are read at delivery, never stored in the payload (the
+outcome of a full deletion goes to the phone its ``DeletionRequest`` keeps encrypted until then).
 """
 
 from __future__ import annotations
@@ -71,12 +72,30 @@ def wechat_failed(message) -> None:
         )
 
 
-def deliver_sms(message) -> Delivered:
+def _notice_phone(payload: dict) -> str | None:
     from employees.models import Employee
+
+    from ..privacy.models import DeletionRequest
+
+    if payload.get("employee_id"):
+        return Employee.objects.filter(pk=payload["employee_id"]).values_list("phone", flat=True).first()
+    if payload.get("deletion_request_id"):
+        # The resume is gone (a full deletion): the request kept the phone, encrypted, for this notice.
+        return (
+            DeletionRequest.objects.filter(pk=payload["deletion_request_id"])
+            .values_list("notice_phone", flat=True)
+            .first()
+        )
+    return None
+
+
+def deliver_sms(message) -> Delivered:
     from employees.sms import NoticeNotConfigured, send_notice
 
+    from ..privacy.models import DeletionRequest
+
     payload = message.payload
-    phone = Employee.objects.filter(pk=payload["employee_id"]).values_list("phone", flat=True).first()
+    phone = _notice_phone(payload)
     if not phone:
         raise Fail("签约人没有手机号")
     try:
@@ -87,6 +106,8 @@ def deliver_sms(message) -> Delivered:
         raise Retry(exc.msg, delay=max(exc.retry_after, 60)) from None
     except UpstreamFailed as exc:
         raise Retry(exc.msg) from None
+    if payload.get("deletion_request_id") and not payload.get("employee_id"):
+        DeletionRequest.objects.filter(pk=payload["deletion_request_id"]).update(notice_phone="")
     return Delivered()
 
 

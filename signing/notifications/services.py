@@ -22,6 +22,8 @@ and are delivered after commit (``shanqian.outbox``).
   ``contract_ended(application=…, ended_on=…, ground=…, contract_id=…)`` (worker + webhook);
   for the daily run's batches ``contracts_expiring_many(items=[(application_id, end_date)])`` and
   ``probations_ending_many(items=[…])``: the same notices, a constant number of queries per batch.
+* ``deletion_outcome(deletion=…, kind=WorkerNotice.DELETION_…, employee_id=…)`` — the outcome of
+  a personal-information deletion request, by SMS (SPEC §13).
 * ``subscriptions_accept(user=…, template_ids=[…])`` — ``POST /api/subscriptions``.
 """
 
@@ -526,6 +528,38 @@ def contract_ended(*, application, ended_on: datetime.date, ground: str, contrac
         ref=_ref(ctx.application_id),
     )
     return _write(ctx)
+
+
+# --- the person's rights (SPEC §13) -------------------------------------------------------------------------
+
+
+def deletion_outcome(*, deletion, kind: str, employee_id: int | None, values: dict | None = None) -> list:
+    """
+    Tell the person how their deletion request (``signing.privacy``) ended: an SMS to the resume's
+    phone while the resume exists (``employee_id``), else to the phone the request keeps encrypted
+    for this one notice (``DeletionRequest.notice_phone``, cleared once delivered). Nothing is
+    written when there is neither, or ``NOTIFY_SMS_FALLBACK`` is off.
+    """
+    from django.conf import settings
+
+    if not settings.NOTIFY_SMS_FALLBACK or (employee_id is None and not deletion.notice_phone):
+        return []
+    values = {"status_text": deletion.get_status_display(), "tip": catalog.TIPS[kind], **(values or {})}
+    text, params = catalog.sms_text_and_params(kind, values)
+    label = WorkerNotice(kind).label
+    row = outbox.enqueue(
+        channel=channels.WORKER_SMS,
+        payload={
+            "kind": kind,
+            "employee_id": employee_id,
+            "deletion_request_id": deletion.pk,
+            "text": text,
+            "params": params,
+        },
+        summary=f"删除申请 #{deletion.pk}：{label}（短信）",
+        ref=f"signing.deletionrequest:{deletion.pk}",
+    )
+    return [row]
 
 
 # --- POST /api/subscriptions -------------------------------------------------------------------------------

@@ -112,6 +112,8 @@ def test_every_kind_has_a_tip_an_sms_text_and_params():
     for kind in catalog.WorkerNotice.values:
         values = {"company_name": "甲", "reason": "照片模糊", "end_date": datetime.date(2027, 1, 1)}
         text, params = catalog.sms_text_and_params(kind, values)
-        assert text.startswith("【闪签云】") and "甲" in text
+        assert text.startswith("【闪签云】") and "{" not in text
+        # Every notice of an application names the employer; the person's own (deletion) ones none.
+        assert ("甲" in text) is (kind not in catalog.PERSON_NOTICES), kind
         assert set(params) == set(catalog.SMS_PARAMS[kind])
         assert len(catalog.TIPS[kind]) <= 20
