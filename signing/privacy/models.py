@@ -9,7 +9,6 @@ the outcome notice goes to is kept encrypted in ``notice_phone`` until that SMS 
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 
 from shanqian.fields import EncryptedCharField
 
@@ -35,6 +34,18 @@ class DeletionRequest(models.Model):
         on_delete=models.SET_NULL,
         related_name="deletion_requests",
         help_text="执行完全删除后为空。",
+    )
+    # "One open request per person", race-safe on every database: the user while the request is
+    # open, null once decided. A unique nullable column (many NULLs allowed) works where partial
+    # unique indexes do not (MariaDB).
+    open_for = models.OneToOneField(
+        "employees.WechatUser",
+        verbose_name="待处理申请人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
     )
     platform = models.ForeignKey("shanqian.Platform", verbose_name="平台", on_delete=models.PROTECT, related_name="+")
     status = models.CharField(
@@ -67,15 +78,6 @@ class DeletionRequest(models.Model):
         verbose_name = "个人信息删除申请"
         verbose_name_plural = "个人信息删除申请"
         ordering = ["-requested_at", "-id"]
-        # The partial unique index exists where the database has them (PostgreSQL, SQLite).
-        required_db_features = {"supports_partial_indexes"}
-        constraints = [
-            # The race-safe half of "one open request at a time" (the service also locks the user row,
-            # which is what MariaDB, lacking partial indexes, relies on).
-            models.UniqueConstraint(
-                fields=["user"], condition=Q(status=DeletionStatus.PENDING), name="deletion_request_one_open"
-            ),
-        ]
 
     def __str__(self):
         return f"删除申请 #{self.pk}（{self.get_status_display()}）"

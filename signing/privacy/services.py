@@ -3,8 +3,8 @@ Deletion requests (SPEC §13, PIPL art. 47). Keyword-only, atomic; the person's 
 row locked so a double tap or two staff members act once.
 
 * ``deletion_request_create(*, user, reason, client) -> DeletionRequest`` — ``POST /api/me/deletion``.
-  One open request per person: a second is 409 (the user row is locked first; the partial unique
-  index catches what a lock cannot). ``reason`` is optional text (``shanqian.text``).
+  One open request per person: a second is 409 (the user row is locked first; the unique
+  ``open_for`` column catches what a lock cannot). ``reason`` is optional text (``shanqian.text``).
 * ``deletion_latest(*, user) -> DeletionRequest | None`` — ``GET /api/me/deletion``.
 * ``deletion_execute(*, deletion, staff, client) -> DeletionRequest`` — staff carry it out:
 
@@ -111,18 +111,23 @@ def deletion_request_create(*, user: WechatUser, reason="", client: ClientContex
             WechatUser.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
             if DeletionRequest.objects.filter(user_id=user.pk, status__in=OPEN_STATUSES).exists():
                 raise Conflict(ALREADY_OPEN)
-            deletion = DeletionRequest.objects.create(
-                user=user,
-                platform_id=user.platform_id,
-                reason=reason,
-                ip=client.ip if client else None,
-                user_agent=(client.user_agent if client else "")[:512],
-            )
+            deletion = _open(user=user, reason=reason, client=client)
     except IntegrityError:
-        # Two requests at once on a database without the row lock's guarantee: the index decides.
+        # Two requests that both passed the check (SQLite has no row lock): the unique column decides.
         raise Conflict(ALREADY_OPEN) from None
     logger.info("deletion request %s opened: user %s", deletion.pk, user.pk)
     return deletion
+
+
+def _open(*, user: WechatUser, reason: str, client: ClientContext | None) -> DeletionRequest:
+    return DeletionRequest.objects.create(
+        user=user,
+        open_for=user,
+        platform_id=user.platform_id,
+        reason=reason,
+        ip=client.ip if client else None,
+        user_agent=(client.user_agent if client else "")[:512],
+    )
 
 
 def deletion_latest(*, user: WechatUser) -> DeletionRequest | None:
@@ -316,6 +321,7 @@ def deletion_execute(
                 deletion.notice_phone = phone
                 kind, notice_employee = WorkerNotice.DELETION_DONE, None
             deletion.user = user if retained else None
+            deletion.open_for = None
             deletion.decided_at = timezone.now()
             deletion.decided_by = staff
             deletion.deleted = erasure.counts
@@ -346,7 +352,8 @@ def deletion_refuse(
         deletion.decided_at = timezone.now()
         deletion.decided_by = staff
         deletion.outcome = f"未删除：{reason}"
-        deletion.save(update_fields=["status", "refusal_reason", "decided_at", "decided_by", "outcome"])
+        deletion.open_for = None
+        deletion.save(update_fields=["status", "refusal_reason", "decided_at", "decided_by", "outcome", "open_for"])
         employee_id = Employee.objects.filter(user_id=deletion.user_id).values_list("pk", flat=True).first()
         notify.deletion_outcome(
             deletion=deletion, kind=WorkerNotice.DELETION_REFUSED, employee_id=employee_id, values={"reason": reason}
