@@ -26,7 +26,7 @@ from shanqian.errors import UpstreamBusy
 
 from ..pki.backends import get_ca_backend
 from ..pki.credentials import company_credential
-from ..pki.tsa import get_timestamper
+from ..pki.tsa import get_timestamper, tsa_trust_roots
 from ..sealing.fonts import certificate_font
 from ..sealing.pades import seal_employer_pades
 from ..sealing.verification import META_APPLICATION_ID, META_DOCUMENT_KIND, PROOF_KIND
@@ -133,8 +133,10 @@ def render_and_sign(*, facts: ProofFacts, company, seal_png: bytes | None = None
     pdf = _draw(facts, seal_png)
     try:
         employer = company_credential(company)
-        material = get_ca_backend().validation_material()
+        backend = get_ca_backend()
+        material = backend.validation_material()
         timestamper = get_timestamper()
+        trust_roots = tsa_trust_roots()
     except ImproperlyConfigured as exc:
         logger.error("ledger: PKI or TSA not usable for a proof of ending: %s", exc)
         raise UpstreamBusy("签名服务暂时不可用，证明书未出具，请稍后重试") from exc
@@ -145,5 +147,9 @@ def render_and_sign(*, facts: ProofFacts, company, seal_png: bytes | None = None
         timestamper=timestamper,
         material=material,
         reason=f"{TITLE}（用人单位盖章）",
+        tsa_trust_roots=trust_roots,
+        # As for a contract: the company certificate's status made now, so a validator years later
+        # places the signature inside the certificate's validity with fresh revocation data.
+        signer_statuses=[backend.signer_status(employer.record)],
     )
     return outcome.pdf

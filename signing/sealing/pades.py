@@ -60,6 +60,10 @@ TIMESTAMP_FIELD = "DocumentTimestamp"
 # and fixed in size; an external TSA may embed a longer chain.
 RESERVE_LOCAL = 12 * 1024
 RESERVE_EXTERNAL = 48 * 1024
+# With the development TSA the holes are sized from what goes in them (certificates, a token of
+# ~1.4 KB, attributes): every byte of a hole is written, hashed and parsed again by the next step.
+LOCAL_TOKEN_BYTES = 2048
+CMS_OVERHEAD_BYTES = 1024
 TSA_UNAVAILABLE = "可信时间戳服务暂时不可用，合同尚未签署，请稍后重试（短信验证码仍可使用）"
 
 
@@ -172,6 +176,19 @@ async def _sign(
     return output.getvalue()
 
 
+def _reserve(credential: SigningCredential, *, external: bool) -> int:
+    """The /Contents hole (hex digits) for a signature by ``credential`` with its signature timestamp."""
+    if external:
+        return RESERVE_EXTERNAL
+    signer = credential.signer
+    try:
+        certs = [signer.signing_cert, *(c for c in signer.cert_registry or () if c.self_signed == "no")]
+        size = sum(len(c.dump()) for c in _unique(certs))
+    except Exception:  # a remote signer without these attributes: the generous default
+        return RESERVE_LOCAL
+    return 2 * (size + LOCAL_TOKEN_BYTES + CMS_OVERHEAD_BYTES)
+
+
 def _external_revinfo(tsa_certs: list[asn1_x509.Certificate], trust_roots) -> tuple[list, list]:
     """CRLs and OCSP responses for an external TSA's chain, fetched online (the TSA's own CA publishes them)."""
     from pyhanko_certvalidator import CertificateValidator
@@ -208,7 +225,7 @@ def seal_pades(
     """See the module docstring. ``timestamper`` None (``SIGNING_TSA_URL=none``) gives B-B + DSS, no times."""
     signing_time = signing_time.replace(microsecond=0)
     external = timestamper is not None and not getattr(timestamper, "local", False)
-    reserve = RESERVE_EXTERNAL if external else RESERVE_LOCAL
+    reserve = RESERVE_EXTERNAL if external else 2 * LOCAL_TOKEN_BYTES  # the document timestamp's hole
     recorder = _Recorder(timestamper) if timestamper is not None else None
     try:
         try:
@@ -222,7 +239,7 @@ def seal_pades(
                     location=location,
                     signing_time=signing_time,
                     timestamper=recorder,
-                    reserve=reserve,
+                    reserve=_reserve(worker, external=external),
                 )
             )
         finally:
@@ -237,7 +254,7 @@ def seal_pades(
                 location=location,
                 signing_time=signing_time,
                 timestamper=recorder,
-                reserve=reserve,
+                reserve=_reserve(employer, external=external),
             )
         )
         tokens = recorder.tokens if recorder is not None else []
@@ -246,34 +263,20 @@ def seal_pades(
         ]
         tsa_certs: list[asn1_x509.Certificate] = [c for token in tokens for c in _tsa_certificates(token)]
 
-        crls = [asn1_crl.CertificateList.load(der) for der in material.crls]
-        # The signers' OCSP "good" responses, issued after their signatures (CaBackend.signer_status).
-        ocsps = [asn1_ocsp.OCSPResponse.load(der) for der in signer_statuses]
-        ours = {c.subject.dump() for c in (*material.intermediates, *material.trust_roots)}
-        if any(not c.ca and c.issuer.dump() not in ours for c in tsa_certs):
-            extra_crls, extra_ocsps = _external_revinfo(tsa_certs, tsa_trust_roots)
-            crls.extend(extra_crls)
-            ocsps.extend(extra_ocsps)
-        certs = _unique(
-            [worker.held.asn1, employer.held.asn1, *tsa_certs, *material.intermediates, *material.trust_roots]
+        final, level = _long_term(
+            signed,
+            signer_certs=[worker.held.asn1, employer.held.asn1],
+            tsa_certs=tsa_certs,
+            material=material,
+            signer_statuses=signer_statuses,
+            tsa_trust_roots=tsa_trust_roots,
+            recorder=recorder,
+            reserve=reserve,
         )
-        writer = IncrementalPdfFileWriter(io.BytesIO(signed))
-        DocumentSecurityStore.supply_dss_in_writer(writer, None, certs=certs, crls=crls, ocsps=ocsps)
-        if timestamper is None:
-            output = io.BytesIO()
-            writer.write(output)
-            final = output.getvalue()
-            level = "B-B"
-        else:
-            final = (
-                signers.PdfTimeStamper(recorder, field_name=TIMESTAMP_FIELD)
-                .timestamp_pdf(writer, "sha256", bytes_reserved=reserve)
-                .getvalue()
-            )
+        if recorder is not None:
             if len(recorder.tokens) != 3:
                 raise SigningError("unexpected number of timestamp tokens")
             records.append(_token_record(TIMESTAMP_FIELD, recorder.tokens[2]))
-            level = "B-LTA"
     except TimestampRequestError as exc:
         logger.warning("signing: the time-stamping authority failed (%s)", exc.__class__.__name__)
         raise TimestampUnavailable(TSA_UNAVAILABLE) from exc
@@ -284,6 +287,45 @@ def seal_pades(
         logger.warning("signing: pyHanko refused the document (%s)", exc)
         raise SealingFailed("合同文件无法签署，请联系人事处理") from exc
     return SealOutcome(pdf=final, sha256=hashlib.sha256(final).hexdigest(), timestamps=records, level=level)
+
+
+def _long_term(
+    signed: bytes,
+    *,
+    signer_certs,
+    tsa_certs,
+    material: ValidationMaterial,
+    signer_statuses,
+    tsa_trust_roots,
+    recorder,
+    reserve: int,
+) -> tuple[bytes, str]:
+    """
+    The last revision of every document we sign: the DSS (every certificate, the current CRLs, the
+    signers' OCSP responses made at signing, an external TSA's revocation data) and, with a time
+    source, the document timestamp over it. Returns the bytes and the level built.
+    """
+    crls = [asn1_crl.CertificateList.load(der) for der in material.crls]
+    # The signers' OCSP "good" responses, issued after their signatures (CaBackend.signer_status).
+    ocsps = [asn1_ocsp.OCSPResponse.load(der) for der in signer_statuses]
+    ours = {c.subject.dump() for c in (*material.intermediates, *material.trust_roots)}
+    if any(not c.ca and c.issuer.dump() not in ours for c in tsa_certs):
+        extra_crls, extra_ocsps = _external_revinfo(tsa_certs, tsa_trust_roots)
+        crls.extend(extra_crls)
+        ocsps.extend(extra_ocsps)
+    certs = _unique([*signer_certs, *tsa_certs, *material.intermediates, *material.trust_roots])
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed))
+    DocumentSecurityStore.supply_dss_in_writer(writer, None, certs=certs, crls=crls, ocsps=ocsps)
+    if recorder is None:
+        output = io.BytesIO()
+        writer.write(output)
+        return output.getvalue(), "B-B"
+    final = (
+        signers.PdfTimeStamper(recorder, field_name=TIMESTAMP_FIELD)
+        .timestamp_pdf(writer, "sha256", bytes_reserved=reserve)
+        .getvalue()
+    )
+    return final, "B-LTA"
 
 
 def _unique(certs):
@@ -305,15 +347,19 @@ def seal_employer_pades(
     material: ValidationMaterial,
     reason: str,
     location: str = "",
+    tsa_trust_roots=(),
+    signer_statuses: list[bytes] = (),
 ) -> SealOutcome:
     """
     A document only the employer signs (the proof of ending, 劳动合同法 art. 50): its certification
-    signature with the company credential and an RFC 3161 signature timestamp, then the DSS and a
-    document timestamp — PAdES B-LTA like a contract, verified the same way (``verify_document``).
+    signature with the company credential and an RFC 3161 signature timestamp, then the same last
+    revision as a contract's (``_long_term``: the DSS with the CRLs and the company certificate's
+    OCSP response made at signing, the document timestamp) — PAdES B-LTA that validates years later
+    like a contract, verified the same way (``verify_document``).
     """
     signing_time = signing_time.replace(microsecond=0)
     external = timestamper is not None and not getattr(timestamper, "local", False)
-    reserve = RESERVE_EXTERNAL if external else RESERVE_LOCAL
+    reserve = RESERVE_EXTERNAL if external else 2 * LOCAL_TOKEN_BYTES
     recorder = _Recorder(timestamper) if timestamper is not None else None
     try:
         signed = asyncio.run(
@@ -326,28 +372,23 @@ def seal_employer_pades(
                 location=location,
                 signing_time=signing_time,
                 timestamper=recorder,
-                reserve=reserve,
+                reserve=_reserve(employer, external=external),
             )
         )
         tokens = recorder.tokens if recorder is not None else []
         records = [_token_record(EMPLOYER_FIELD, token) for token in tokens[:1]]
-        tsa_certs = [c for token in tokens for c in _tsa_certificates(token)]
-        crls = [asn1_crl.CertificateList.load(der) for der in material.crls]
-        certs = _unique([employer.held.asn1, *tsa_certs, *material.intermediates, *material.trust_roots])
-        writer = IncrementalPdfFileWriter(io.BytesIO(signed))
-        DocumentSecurityStore.supply_dss_in_writer(writer, None, certs=certs, crls=crls, ocsps=[])
-        if timestamper is None:
-            output = io.BytesIO()
-            writer.write(output)
-            final, level = output.getvalue(), "B-B"
-        else:
-            final = (
-                signers.PdfTimeStamper(recorder, field_name=TIMESTAMP_FIELD)
-                .timestamp_pdf(writer, "sha256", bytes_reserved=reserve)
-                .getvalue()
-            )
+        final, level = _long_term(
+            signed,
+            signer_certs=[employer.held.asn1],
+            tsa_certs=[c for token in tokens for c in _tsa_certificates(token)],
+            material=material,
+            signer_statuses=signer_statuses,
+            tsa_trust_roots=tsa_trust_roots,
+            recorder=recorder,
+            reserve=reserve,
+        )
+        if recorder is not None:
             records.append(_token_record(TIMESTAMP_FIELD, recorder.tokens[-1]))
-            level = "B-LTA"
     except TimestampRequestError as exc:
         logger.warning("signing: the time-stamping authority failed (%s)", exc.__class__.__name__)
         raise TimestampUnavailable("可信时间戳服务暂时不可用，请稍后重试") from exc

@@ -40,7 +40,7 @@ from ..models import SignEvent
 from ..pki.backends import get_ca_backend
 from ..pki.credentials import company_credential, event_credential, event_request
 from ..pki.hierarchy import describe
-from ..pki.tsa import get_timestamper
+from ..pki.tsa import get_timestamper, tsa_trust_roots
 from .certificate import AuditEventRow, CertificateData, format_time, render_certificate, trail_order
 from .pades import SealOutcome, seal_pades
 
@@ -64,6 +64,11 @@ def document_pages(document_pdf: bytes) -> int:
     which would sign a contract with pages missing: a file that lost its end
     marker is refused instead.
     """
+    return len(document_reader(document_pdf).pages)
+
+
+def document_reader(document_pdf: bytes) -> PdfReader:
+    """The parsed document, checked as ``document_pages`` says (the signing path parses it once)."""
     if not document_pdf.lstrip()[:5].startswith(b"%PDF-") or b"%%EOF" not in document_pdf[-2048:]:
         raise ContractFileInvalid("合同模板文件损坏，无法签署，请联系人事更换合同模板")
     try:
@@ -82,7 +87,7 @@ def document_pages(document_pdf: bytes) -> int:
         raise ContractFileInvalid("合同模板文件已加密，无法签署，请联系人事更换为未加密的 PDF")
     if pages == 0:
         raise ContractFileInvalid("合同模板文件没有任何页面，无法签署，请联系人事更换合同模板")
-    return pages
+    return reader
 
 
 class SealAuthorizationInvalid(Conflict):
@@ -153,9 +158,8 @@ def _row(kind, action, at, *, facts: SigningFacts, actor="员工本人", note=""
     )
 
 
-def _merge(document: bytes, certificate_pdf: bytes, *, application, facts: SigningFacts, signature_sha256) -> bytes:
+def _merge(reader: PdfReader, certificate_pdf: bytes, *, application, facts: SigningFacts, signature_sha256) -> bytes:
     try:
-        reader = PdfReader(io.BytesIO(document), strict=False)
         writer = PdfWriter(clone_from=reader)
         writer.append(PdfReader(io.BytesIO(certificate_pdf)))
         writer.add_metadata(
@@ -187,7 +191,8 @@ def sign_contract_document(
     # before in the same second); the certificate page and both /M show it in whole seconds.
     at = facts.signing_time
     signing_time = at.replace(microsecond=0)
-    pages = document_pages(document_pdf)
+    reader = document_reader(document_pdf)
+    pages = len(reader.pages)
     refusal = authorization.refusal(at)
     if refusal:
         raise SealAuthorizationInvalid(refusal)
@@ -196,6 +201,7 @@ def sign_contract_document(
         backend = get_ca_backend()
         timestamper = get_timestamper()
         material = backend.validation_material()
+        trust_roots = tsa_trust_roots()
     except ImproperlyConfigured as exc:
         # Logged for the operator (the message names settings, never a secret); the user gets a 503.
         logger.error("signing: PKI or TSA not usable: %s", exc)
@@ -299,7 +305,7 @@ def sign_contract_document(
             tsa_authority=tsa_authority,
         )
         merged = _merge(
-            document_pdf,
+            reader,
             render_certificate(data, contract_pages=pages),
             application=application,
             facts=facts,
@@ -317,6 +323,7 @@ def sign_contract_document(
             worker_reason="劳动者签署劳动合同",
             employer_reason=f"用人单位盖章（{authorization.label}）",
             location=facts.city,
+            tsa_trust_roots=trust_roots,
         )
     finally:
         worker.drop()

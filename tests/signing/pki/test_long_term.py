@@ -9,14 +9,17 @@ with what the DSS holds.
 """
 
 import datetime
+import io
 
 import pytest
 import time_machine
 from asn1crypto import crl as asn1_crl
 from django.test import Client
 from django.utils import timezone
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESPassed
 
+from signing.ledger.proof import ProofFacts, render_and_sign
 from signing.sealing.pades import EMPLOYER_FIELD, WORKER_FIELD
 from signing.sealing.verification import verify_document
 
@@ -60,3 +63,42 @@ def test_without_a_current_crl_a_year_later_the_outermost_timestamp_cannot_be_ju
         results = pyhanko_lta(signed.pdf, root=fetched("/pki/root.crt"))
 
     assert all(result.ades_subindic != AdESPassed.OK for result in results.values())
+
+
+def proof_facts(signer) -> ProofFacts:
+    today = timezone.localdate()
+    return ProofFacts(
+        contract_id=1,
+        application_id=signer.application.pk,
+        real_name=signer.employee.real_name,
+        id_number=signer.employee.id_number,
+        company_name=signer.application.company.company_name,
+        credit_code="91330100MA27XYZ12B",
+        work_pos="前台",
+        term="固定期限（三年）",
+        service_start=today - datetime.timedelta(days=400),
+        ended_on=today,
+        dissolved=True,
+        ground="协商一致解除（劳动合同法第三十六条）",
+        issued_on=today,
+    )
+
+
+@pytest.mark.parametrize("days", [31, 365])
+def test_the_proof_of_ending_validates_long_after_like_a_contract(pki, world, signer, days):
+    """The employer-only proof (art. 50) carries the same long-term material: CRLs, the OCSP response, a DTS."""
+    pdf = render_and_sign(facts=proof_facts(signer), company=world.company)
+    dss = PdfFileReader(io.BytesIO(pdf)).root["/DSS"]
+    assert len(dss["/OCSPs"]) == 1 and len(dss["/CRLs"]) >= 2
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=days), tick=False):
+        root = fetched("/pki/root.crt")
+        current_root_crl = asn1_crl.CertificateList.load(fetched("/pki/root.crl"))
+        results = pyhanko_lta(pdf, root=root, known_crls=[current_root_crl])
+        report = verify_document(pdf)
+
+    assert set(results) == {EMPLOYER_FIELD}
+    result = results[EMPLOYER_FIELD]
+    assert result.ades_subindic == AdESPassed.OK, (result.ades_subindic, result.failure_msg)
+    assert result.oldest_evidence_record_timestamp is not None
+    assert report.ok and report.document_kind == "proof" and report.level == "B-LTA", report.as_dict()
