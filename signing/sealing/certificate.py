@@ -219,15 +219,35 @@ def _kv_table(rows: list[tuple[str, str]], styles: _Styles, *, value_style=None)
 
 class TrailTable(Table):
     """
-    A table that never leaves one audit row alone on a page: it splits only
-    with at least two data rows on each side (reportlab's ``rowSplitRange``,
-    re-applied to every part it splits into), else moves on whole.
+    A table that never leaves one audit row alone on a page: a split must keep at least two data
+    rows on each side, else the table moves on whole. Checked on the parts reportlab proposes
+    (its ``rowSplitRange`` alone let a wrapped last row spill: the remainder part, re-split in the
+    space left, ended as a header and one row); each part is a ``TrailTable`` again, so the rule
+    holds at every page boundary of a long trail.
     """
 
-    def __init__(self, *args, **kwargs):
-        # Row 0 is the repeated header: the first split point with two data rows before it is 3.
-        kwargs["rowSplitRange"] = (3, -2)
-        super().__init__(*args, **kwargs)
+    MIN_ROWS = 2
+
+    def split(self, availWidth, availHeight):
+        parts = super().split(availWidth, availHeight)
+        if len(parts) != 2:
+            return parts
+        head = self.repeatRows if isinstance(self.repeatRows, int) else max(self.repeatRows) + 1
+        first = len(parts[0]._cellvalues) - head
+        rest = len(parts[1]._cellvalues) - head
+        if first < self.MIN_ROWS:
+            return []
+        if rest >= self.MIN_ROWS:
+            return parts
+        # Give rows back to the next page: the first part ends MIN_ROWS before the last row.
+        keep = first + rest - self.MIN_ROWS
+        if keep < self.MIN_ROWS:
+            return []
+        height = sum(self._rowHeights[: head + keep]) + 0.01
+        parts = super().split(availWidth, height)
+        if len(parts) != 2 or len(parts[0]._cellvalues) - head < self.MIN_ROWS:
+            return []
+        return parts
 
 
 def _events_table(events: list[AuditEventRow], styles: _Styles) -> Table:
