@@ -10,6 +10,7 @@ whole situations on top of them (STYLE.md: factories here, fixtures in ``conftes
 * ``resume_payload(world, user)`` — a valid ``POST``/``PUT /api/employee`` body (fresh uploads and
   SMS code), ``bracket_form`` its form-encoded twin;
 * ``make_application(handler=…, company=…)`` — an application of a full resume (back office);
+* ``make_person(world, name=…, phone=…)`` — a full resume with photos and a passed real-name check;
 * ``make_signer(world)`` — a verified employee with an approved application, logged in;
 * ``perform_move(move, application, world)`` — one state-machine move with valid arguments;
 * image and PDF bytes (``png_bytes``, ``image_bytes``, ``jpeg_with_gps_and_orientation``,
@@ -602,6 +603,41 @@ def make_application(*, handler, company, status=SignStatus.APPLIED, name=None, 
     EmployeeEducationFactory(employee=employee)
     WorkExperienceFactory(employee=employee)
     return SignApplicationFactory(em=employee, ad_user=handler, company=company, status=status, **kwargs)
+
+
+def make_person(world, *, name: str, phone: str, contact=("张父", "13900139000"), verified_by=None):
+    """
+    A WeChat user with a full resume — both ID photos, one education, one job, an emergency contact —
+    and a passed real-name check of it (``verified_by``, a staff member, decided it). Returns
+    ``(user, employee)``. What privacy tests export and delete.
+    """
+    user = WechatUserFactory(unionid=f"union-{phone}")
+    front, back = UploadFactory(owner=user), UploadFactory(owner=user)
+    employee = EmployeeFactory(
+        user=user,
+        real_name=name,
+        phone=phone,
+        id_card_front=front,
+        id_card_back=back,
+        em_contact_name=contact[0],
+        em_contact_phone=contact[1],
+        em_contact_relationship="parent",
+    )
+    EmployeeEducationFactory(employee=employee, school=f"{name}的大学")
+    WorkExperienceFactory(employee=employee, company_name=f"{name}的前单位")
+    RealnameVerification.objects.create(
+        user=user,
+        real_name=name,
+        id_number=employee.id_number,
+        id_card_front=front,
+        id_card_back=back,
+        backend="manual",
+        status=VerifyStatus.VERIFIED,
+        decided_at=timezone.now(),
+        decided_by=verified_by,
+        ip="198.51.100.7",
+    )
+    return user, employee
 
 
 # --- signing ------------------------------------------------------------------------------------------------

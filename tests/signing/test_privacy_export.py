@@ -12,55 +12,27 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from employees.consent import consent_withdraw
-from employees.models import RealnameVerification, SessionToken, VerifyStatus
+from employees.models import SessionToken
 from signing.models import SignEvent, SignStatus
 from signing.notifications.models import SubscribeAcceptance
 from signing.privacy.services import deletion_request_create
 from tests.envelope import assert_error, assert_ok
 from tests.factories import (
     CLIENT,
-    EmployeeEducationFactory,
-    EmployeeFactory,
     EmploymentContractFactory,
     SignApplicationFactory,
     SignedDocumentFactory,
-    UploadFactory,
     WechatUserFactory,
-    WorkExperienceFactory,
     logged_in_client,
+    make_person,
 )
 
 URL = "/api/me/export"
 
 
-def person(world, *, name, phone, applications=3, events=4, contact="张父", contact_phone="13900139000"):
-    """A person with a full resume, ``applications`` applications of ``events`` events each, a contract."""
-    user = WechatUserFactory(unionid=f"union-{phone}")
-    front, back = UploadFactory(owner=user), UploadFactory(owner=user)
-    employee = EmployeeFactory(
-        user=user,
-        real_name=name,
-        phone=phone,
-        id_card_front=front,
-        id_card_back=back,
-        em_contact_name=contact,
-        em_contact_phone=contact_phone,
-        em_contact_relationship="parent",
-    )
-    EmployeeEducationFactory(employee=employee, school=f"{name}的大学")
-    WorkExperienceFactory(employee=employee, company_name=f"{name}的前单位")
-    RealnameVerification.objects.create(
-        user=user,
-        real_name=name,
-        id_number=employee.id_number,
-        id_card_front=front,
-        id_card_back=back,
-        backend="manual",
-        status=VerifyStatus.VERIFIED,
-        decided_at=timezone.now(),
-        decided_by=world.handler,
-        ip="198.51.100.7",
-    )
+def person(world, *, name, phone, applications=3, events=4, contact=("张父", "13900139000")):
+    """``make_person`` plus a session, a subscription, ``applications`` × ``events`` and a contract."""
+    user, employee = make_person(world, name=name, phone=phone, contact=contact, verified_by=world.handler)
     SessionToken.objects.create(
         user=user,
         digest=f"{phone:0>64}"[:64],
@@ -98,7 +70,7 @@ def alice(world):
 
 @pytest.fixture
 def bob(world):
-    return person(world, name="赵大勇", phone="13933334444", contact="赵母", contact_phone="13755556666")
+    return person(world, name="赵大勇", phone="13933334444", contact=("赵母", "13755556666"))
 
 
 def test_the_export_holds_the_persons_data(alice, world):
