@@ -1,7 +1,7 @@
 """
 Benchmark: one ``POST /api/sign`` end to end (not a test).
 
-    .venv/bin/python bench/sign_request.py [--pages 10] [--runs 10] [--eager] [--profile FILE]
+    .venv/bin/python bench/sign_request.py [--pages 10] [--runs 10] [--eager] [--profile FILE] [--keep DIR]
 
 Everything lives in a temporary folder: a fresh SQLite database (migrated),
 media, the SMS file and a throwaway PKI (``pki_init``, a company certificate,
@@ -55,6 +55,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=10)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--profile", metavar="FILE", help="cProfile the warm requests into FILE (pstats)")
+    parser.add_argument("--keep", metavar="DIR", help="write the last sealed PDF and /pki/root.crt into DIR")
     parser.add_argument(
         "--eager",
         action="store_true",
@@ -126,13 +127,20 @@ def main() -> None:
         times.append(elapsed)
         from signing.models import SignedDocument
 
-        size = SignedDocument.objects.get(application=signer.application).size
+        sealed = SignedDocument.objects.get(application=signer.application)
+        size = sealed.size
     # The personalised contract generated at approval (what is signed, SPEC §9).
     signer.application.refresh_from_db()
     document = signer.application.contract_document.size
 
     if profiler is not None:
         profiler.dump_stats(args.profile)
+    if args.keep:
+        keep = Path(args.keep)
+        keep.mkdir(parents=True, exist_ok=True)
+        with sealed.file.open("rb") as handle:
+            (keep / "signed.pdf").write_bytes(handle.read())
+        (keep / "root.crt").write_bytes(client.get("/pki/root.crt").content)
     cold, warm = times[0], sorted(times[1:])
     p90 = warm[min(len(warm) - 1, max(0, round(0.9 * len(warm)) - 1))]
     print(
