@@ -22,8 +22,8 @@ row locked so a double tap or two staff members act once.
     the emergency contact, uploads nothing refers to, subscriptions; status 已删除（依法保留部分）
     with the date the retained data may go (``retained_until``; none while a contract is in force).
 
-  The admin log's descriptions of deleted rows are replaced, files are deleted after commit, and
-  the outcome is notified (``signing.notifications.services.deletion_outcome``) in the same
+  The admin log's and bulk jobs' descriptions of deleted rows are replaced, files are deleted after
+  commit, and the outcome is notified (``signing.notifications.services.deletion_outcome``) in the same
   transaction. A row the database still protects turns the whole run into a 409: nothing is half
   deleted.
 * ``deletion_refuse(*, deletion, staff, reason, client) -> DeletionRequest`` — with the reason the
@@ -57,6 +57,7 @@ from employees.models import (
     WorkExperience,
 )
 from shanqian.errors import Conflict, NotFound
+from shanqian.models import BulkJobItem
 from shanqian.roles import sees_everything
 from shanqian.text import clean_text
 
@@ -149,11 +150,18 @@ def _locked(deletion: DeletionRequest, staff: AdminUser) -> DeletionRequest:
 
 
 def _scrub_admin_log(model, ids) -> None:
-    """The admin history keeps that something happened, not whose it was (its texts name people)."""
-    ids = [str(pk) for pk in ids]
+    """
+    The admin history and the bulk jobs' rows keep that something happened, not whose it was:
+    their texts name people (``LogEntry.object_repr``, ``BulkJobItem.label``).
+    """
+    ids = list(ids)
     if ids:
-        LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(model), object_id__in=ids).update(
-            object_repr=ERASED_REPR, change_message=""
+        LogEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(model), object_id__in=[str(pk) for pk in ids]
+        ).update(object_repr=ERASED_REPR, change_message="")
+        # A review job's action is "<app_label>.<model_name>.<move>" (shanqian.admin_reviews).
+        BulkJobItem.objects.filter(job__action__startswith=f"{model._meta.label_lower}.", object_id__in=ids).update(
+            label=ERASED_REPR
         )
 
 
@@ -327,6 +335,7 @@ def deletion_execute(
             deletion.deleted = erasure.counts
             deletion.outcome = _outcome(erasure.counts, retained=len(retained), until=deletion.retained_until)
             deletion.save()
+            _scrub_admin_log(DeletionRequest, [deletion.pk])
             notify.deletion_outcome(deletion=deletion, kind=kind, employee_id=notice_employee)
             erasure.delete_files_on_commit()
     except ProtectedError:

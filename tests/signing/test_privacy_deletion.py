@@ -24,7 +24,7 @@ from employees.models import (
 )
 from shanqian import outbox
 from shanqian.errors import Conflict, InvalidInput, NotFound
-from shanqian.models import OutboxMessage
+from shanqian.models import BulkJob, BulkJobItem, OutboxMessage
 from signing.ledger.models import ContractStatus, EmploymentContract
 from signing.models import SignApplication, SignedDocument, SignEvent, SignStatus
 from signing.privacy import services
@@ -187,11 +187,16 @@ def test_the_schema_documents_the_endpoints(db):
 
 
 def test_without_a_retained_contract_everything_goes_and_the_person_is_told(world, django_capture_on_commit_callbacks):
-    user, employee, _ = applicant(world)
+    user, employee, application = applicant(world)
     files = list(Upload.objects.filter(owner=user).values_list("file", flat=True))
     assert all(default_storage.exists(name) for name in files)
     deletion = request_of(user, "不再求职")
     LogEntry.objects.log_actions(world.handler.pk, [employee], CHANGE, change_message="查看", single_object=True)
+    job = BulkJob.objects.create(
+        action="signing.signapplication.reject", label="驳回", created_by=world.handler, total=2
+    )
+    BulkJobItem.objects.create(job=job, object_id=application.pk, label=f"{employee.real_name}（#{application.pk}）")
+    kept = BulkJobItem.objects.create(job=job, object_id=application.pk + 1000, label="别人（#1000）")
 
     with django_capture_on_commit_callbacks(execute=True):
         done = services.deletion_execute(deletion=deletion, staff=world.handler, client=CLIENT)
@@ -209,6 +214,7 @@ def test_without_a_retained_contract_everything_goes_and_the_person_is_told(worl
         assert value not in done.outcome
     entry = LogEntry.objects.get(content_type=ContentType.objects.get_for_model(Employee))
     assert entry.object_repr == services.ERASED_REPR and entry.change_message == ""
+    assert set(BulkJobItem.objects.values_list("label", flat=True)) == {services.ERASED_REPR, kept.label}
     # The outcome reaches the phone the resume had, which the request keeps only until it is sent.
     assert done.notice_phone == PHONE
     assert delivered_after_commit() == 1
