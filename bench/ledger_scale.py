@@ -203,6 +203,8 @@ def write_doc(docs: Path, runs: dict[int, dict]) -> None:
             f"| {elapsed * 1000 / max(sent, 1):.2f} | {peak:.0f} | {'met' if ok else 'MISSED'} |"
         )
     loads = ", ".join(f"{size:,} in {runs[size]['load']:.0f} s" for size in sizes)
+    timed = [(size, runs[size]["loadavg"]) for size in sizes if "loadavg" in runs[size]]
+    machine = ", ".join(f"{size:,}: {first:.1f} → {last:.1f}" for size, (first, last) in timed)
     section = f"""{MARK_START}
 ## The contract ledger (`python bench/scale.py --ledger`)
 
@@ -210,7 +212,8 @@ Generated on {time.strftime("%Y-%m-%d %H:%M %Z")}; PostgreSQL, database `shanqia
 applications turned into signed ones with a ledger record each (terms spread over 3½ years, 15 %
 open-ended, half with a probation; loading {loads}). Whole admin requests served in this process by
 Django's test client (superuser unless said), median of {REPEAT} after one warm-up; the clock at
-{TODAY:%Y-%m-%d}. Target: under {BUDGET_MS:.0f} ms at {large:,} and within 3× of {small:,}.
+{TODAY:%Y-%m-%d}. Target: under {BUDGET_MS:.0f} ms at {large:,} and within 3× of {small:,}. Load average
+(1 min) of this shared two-core machine while timing: {machine or "not recorded"}.
 
 | page | {" | ".join(f"{size:,} ms" for size in sizes)} | ratio | target |
 |---|{"---:|" * len(sizes)}---:|---|

@@ -41,6 +41,8 @@ REPEAT = 7
 PAGE = 50
 BUDGET_MS = 300.0
 QUEUE_INDEXES = ("sign_apply_work_queue", "sign_apply_status_queue")
+# The machine's 1-minute load average when each size's timing started and ended (it is shared).
+LOADS: dict[int, tuple[float, float]] = {}
 
 
 def env() -> dict:
@@ -260,6 +262,9 @@ this process (ORM + database), median of {REPEAT} runs after one warm-up; "count
 work queue (`WORK_QUEUE_ORDERING`); `EXPLAIN (ANALYZE, BUFFERS)` of every query is in `docs/scale/`.
 
 Target: each query (page + count) under {BUDGET_MS:.0f} ms at the largest size and within 3× of the smallest.
+Load average (1 min) of this two-core machine while timing: {
+        ", ".join(f"{size:,} rows {a:.1f} → {b:.1f}" for size, (a, b) in LOADS.items()) or "not recorded"
+    }.
 
 | query | small ms | large ms | ratio | target |
 |---|---:|---:|---:|---|
@@ -304,8 +309,10 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         load = prepare(size)
         print(f"== {size:,} applications loaded in {load:.1f} s")
+        before = os.getloadavg()[0]
         runs.append((size, "indexed", load, measure(size, "indexed")))
         admin_runs[size] = measure_admin()
+        LOADS[size] = (before, os.getloadavg()[0])
         if not args.no_compare:
             drop_queue_indexes()
             runs.append((size, "no queue index", load, measure(size, "no queue index")))
@@ -324,10 +331,12 @@ def ledger_main(sizes: list[int], *, keep: bool) -> None:
         load = prepare(size)
         contracts = ledger_scale.load_contracts()
         print(f"== {size:,} applications loaded in {load:.1f} s, their contracts in {contracts:.1f} s")
+        before = os.getloadavg()[0]
         scan = ledger_scale.due_scan()
         # The full run (every notice written and queued) where it fits the session: see docs/scale.md.
         daily = ledger_scale.daily_run() if size <= ledger_scale.FULL_RUN_MAX else None
         runs[size] = {"load": load + contracts, "pages": ledger_scale.pages(), "scan": scan, "daily": daily}
+        runs[size]["loadavg"] = (before, os.getloadavg()[0])
         ledger_scale.flush_broker()
         connection.close()
     ledger_scale.write_doc(DOCS, runs)
