@@ -43,7 +43,6 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 from bench.keys import FIELD_KEYS  # noqa: E402
-from tests.support.servers import start_gunicorn, stop  # noqa: E402
 
 DATABASE_URL = os.environ.get("BULK_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sq_scale_bulk")
 REDIS_URL = os.environ.get("BULK_BENCH_REDIS_URL", "redis://127.0.0.1:6395/13")
@@ -112,6 +111,41 @@ def environment(tmp: Path) -> dict:
         "SIGNING_KEY_PASSPHRASE": "bulk-bench-passphrase-0123456789abcdef",
         "BULK_JOB_CONCURRENCY": "2",
     }
+
+
+def start_gunicorn(env: dict, log: Path, workers: int = 2) -> tuple[str, subprocess.Popen]:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "shanqian.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", str(workers)],
+        env=env,
+        cwd=BASE_DIR,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            requests.get(f"{base}/healthz", timeout=3)
+            return base, process
+        except requests.RequestException:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"gunicorn did not start:\n{log.read_text()[-3000:]}") from None
+            time.sleep(0.3)
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def start_worker(env: dict, tmp: Path, n: int) -> subprocess.Popen:
