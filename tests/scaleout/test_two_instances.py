@@ -269,10 +269,26 @@ def _jpeg() -> bytes:
     return out.getvalue()
 
 
+def _consent(base, token) -> None:
+    """Give the current consents as the mini-program does: uploads and resumes need them (SPEC §13)."""
+    headers = {**PLATFORM, "X-auth-token": token}
+    policies = requests.get(f"{base}/api/consents", headers=headers, timeout=10).json()["data"]["policies"]
+    assert policies
+    for policy in policies:
+        given = requests.post(
+            f"{base}/api/consents",
+            json={"scope": policy["scope"], "version": policy["version"]},
+            headers=headers,
+            timeout=10,
+        ).json()
+        assert given["status"] == 0, given
+
+
 def test_media_on_s3_is_private_signed_and_accepted_by_the_other_instance(cluster):
     ref = cluster["ref"]
     token = _login(cluster["a"], "s3-user")
     headers = {**PLATFORM, "X-auth-token": token}
+    _consent(cluster["a"], token)
 
     upload = requests.post(
         f"{cluster['a']}/api/image",
@@ -327,6 +343,7 @@ def test_media_on_s3_is_private_signed_and_accepted_by_the_other_instance(cluste
     assert requests.get(resume["id_card_front"], timeout=10).content == stored
     # Someone else's upload URL is refused.
     other = _login(cluster["b"], "s3-other")
+    _consent(cluster["b"], other)
     body_other = {**body, "phone": "13700137011", "id_number": make_id_number(sequence=78), "sms_code": "000000"}
     refused = requests.post(
         f"{cluster['b']}/api/employee", json=body_other, headers={**PLATFORM, "X-auth-token": other}, timeout=30

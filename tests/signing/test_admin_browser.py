@@ -138,7 +138,12 @@ def test_staff_place_a_field_by_dragging_save_preview_and_enable(live_server, sy
             page.fill("#id_password", "staff-pass-123")
             page.click("input[type=submit]")
             page.wait_for_selector(".sq-page img")
-            page.wait_for_load_state("load")
+            # The page image is fetched after the page itself; wait until it is decoded (times out, and
+            # fails, when it never loads).
+            page.wait_for_function(
+                "() => { const i = document.querySelector('.sq-page img'); "
+                "return i && i.complete && i.naturalWidth > 0 }"
+            )
             assert page.evaluate("document.querySelector('.sq-page img').naturalWidth") > 800
             assert page.locator(".sq-box").count() == placed
             assert "月工资（元）" in page.inner_text("#sq-placement-state")

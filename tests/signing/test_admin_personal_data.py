@@ -8,6 +8,7 @@ superusers only and is recorded with its row count.
 import io
 
 import pytest
+from django.db import connection
 from openpyxl import load_workbook
 
 from employees.masking import mask_id_number, mask_phone
@@ -209,6 +210,8 @@ def test_lists_stay_flat_with_many_rows(super_client, handler, company, django_a
         make_application(handler=handler, company=company, photos=False)
     RealnameVerification.objects.all().delete()
 
-    for url, limit in ((CHANGELIST, 6), (EMPLOYEES, 5)):
+    # PostgreSQL's EstimatedCountPaginator reads the planner's estimate (pg_class) once more.
+    estimate = 1 if connection.vendor == "postgresql" else 0
+    for url, limit in ((CHANGELIST, 6 + estimate), (EMPLOYEES, 5)):
         with django_assert_max_num_queries(limit):
             assert super_client.get(url).status_code == 200
