@@ -5,6 +5,7 @@ contract and threshold, however many days the task runs; the run reads in batche
 """
 
 import datetime
+import re
 import zoneinfo
 
 import pytest
@@ -146,7 +147,10 @@ def test_a_run_reads_in_batches_with_a_constant_number_of_queries_per_batch(
     assert counts["expiry"] == 12
     assert ContractReminder.objects.count() == 12
     assert len(notices()) == 24
-    outbox_inserts = [q for q in captured.captured_queries if q["sql"].startswith('INSERT INTO "shanqian_outbox')]
+    # MariaDB quotes names with backticks, PostgreSQL and SQLite with double quotes.
+    outbox_inserts = [
+        q for q in captured.captured_queries if re.match(r'INSERT INTO [`"]shanqian_outboxmessage[`"]', q["sql"])
+    ]
     assert len(outbox_inserts) == 3
 
 
