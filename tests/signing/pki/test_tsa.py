@@ -10,7 +10,8 @@ import base64
 import datetime
 import threading
 import time
-from wsgiref.simple_server import WSGIRequestHandler, make_server
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 from asn1crypto import keys as asn1_keys
@@ -38,6 +39,12 @@ class _Quiet(WSGIRequestHandler):
         pass
 
 
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    """A thread per request: a slow answer still being written never holds up the next request."""
+
+    daemon_threads = True
+
+
 class TsaServer:
     """An RFC 3161 responder over HTTP; ``mode`` switches it to slow, garbage or failing answers."""
 
@@ -46,7 +53,7 @@ class TsaServer:
         self.mode = "ok"
         self.requests: list[dict] = []
         self.port = free_port()
-        self.server = make_server("127.0.0.1", self.port, self.app, handler_class=_Quiet)
+        self.server = make_server("127.0.0.1", self.port, self.app, server_class=_ThreadingServer, handler_class=_Quiet)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
