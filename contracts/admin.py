@@ -25,6 +25,7 @@ from shanqian.admin_reviews import ReviewAction, ReviewActionsMixin
 from shanqian.admin_tools import Photo, photos_html, status_badge
 from shanqian.errors import InvalidInput
 from shanqian.storage import signed_file_url
+from shanqian.text import validate_text
 
 from .credit_code import credit_code_problem, normalise
 from .models import Company, CompanySeal, Contract, EnabledStatus, Placement, SealAuthorisation, WorkPosition
@@ -223,7 +224,7 @@ class KeywordPlacementForm(forms.Form):
     """按关键字添加 on the placement page: a box at the text, offset from its right edge (points)."""
 
     kw_key = forms.ChoiceField(label="字段", choices=list(VOCABULARY.items()))
-    kw_text = forms.CharField(label="关键字", max_length=32)
+    kw_text = forms.CharField(label="关键字", max_length=32, validators=[validate_text])
     kw_dx = forms.FloatField(label="水平偏移（pt）", initial=14, min_value=-600, max_value=600)
     kw_dy = forms.FloatField(label="垂直偏移（pt）", initial=0, min_value=-600, max_value=600)
     kw_width = forms.FloatField(label="宽（pt）", initial=160, min_value=4, max_value=2000)
@@ -585,7 +586,11 @@ class SealAuthorisationAdminForm(forms.ModelForm):
 
 class RevokeForm(forms.Form):
     reason = forms.CharField(
-        label="撤销原因", max_length=REVOKE_REASON_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}), required=True
+        label="撤销原因",
+        max_length=REVOKE_REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=True,
+        validators=[validate_text],
     )
 
 

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from shanqian.text import validate_name, validate_text
+
 
 class EnabledStatus(models.IntegerChoices):
     """Seed §2.1.2: 0 未启用, 1 启用."""
@@ -15,11 +17,13 @@ class EnabledStatus(models.IntegerChoices):
 
 
 class Company(models.Model):
-    company_name = models.CharField("用人单位名称", max_length=64, unique=True)
+    company_name = models.CharField("用人单位名称", max_length=64, unique=True, validators=[validate_name])
     # The employer's particulars a labour contract must name (劳动合同法 art. 17(一), SPEC §9).
     credit_code = models.CharField("统一社会信用代码", max_length=18, blank=True)
-    company_address = models.CharField("住所", max_length=128, blank=True)
-    legal_representative = models.CharField("法定代表人或主要负责人", max_length=32, blank=True)
+    company_address = models.CharField("住所", max_length=128, blank=True, validators=[validate_text])
+    legal_representative = models.CharField(
+        "法定代表人或主要负责人", max_length=32, blank=True, validators=[validate_name]
+    )
     # Staff chose "保存（校验位不符）" for an early pilot code that fails the GB 32100 check.
     credit_code_unchecked = models.BooleanField("信用代码校验位不符（已人工核实）", default=False)
     status = models.PositiveSmallIntegerField("状态", choices=EnabledStatus.choices, default=EnabledStatus.ENABLED)
@@ -52,7 +56,7 @@ class WorkPosition(models.Model):
     """A position offered by a company (seed ``work_pos`` varchar(16))."""
 
     company = models.ForeignKey(Company, verbose_name="用人单位", on_delete=models.CASCADE, related_name="positions")
-    name = models.CharField("岗位名称", max_length=16)
+    name = models.CharField("岗位名称", max_length=16, validators=[validate_name])
     status = models.PositiveSmallIntegerField("状态", choices=EnabledStatus.choices, default=EnabledStatus.ENABLED)
     sort = models.PositiveIntegerField("排序", default=0)
 
@@ -73,8 +77,8 @@ def contract_upload_to(instance, filename):
 class Contract(models.Model):
     """A contract template (seed §2.2.3). The PDF goes through the storage API; its SHA-256 is kept."""
 
-    contract_name = models.CharField("合同名称", max_length=32)
-    contract_body = models.CharField("合同主体", max_length=32)
+    contract_name = models.CharField("合同名称", max_length=32, validators=[validate_text])
+    contract_body = models.CharField("合同主体", max_length=32, validators=[validate_text])
     company = models.ForeignKey(Company, verbose_name="用人单位", on_delete=models.PROTECT, related_name="contracts")
     sign_year = models.PositiveSmallIntegerField("合同年限")
     file = models.FileField("合同文件", upload_to=contract_upload_to, max_length=128)
@@ -161,7 +165,9 @@ class SealAuthorisation(models.Model):
     company = models.ForeignKey(
         Company, verbose_name="用人单位", on_delete=models.PROTECT, related_name="seal_authorisations"
     )
-    authoriser = models.CharField("授权人", max_length=32, help_text="签署授权书的法定代表人或其授权的负责人。")
+    authoriser = models.CharField(
+        "授权人", max_length=32, help_text="签署授权书的法定代表人或其授权的负责人。", validators=[validate_name]
+    )
     valid_from = models.DateTimeField("生效时间")
     valid_until = models.DateTimeField("失效时间")
     letter = models.FileField("授权书扫描件", upload_to=letter_upload_to, max_length=128, blank=True)
@@ -185,7 +191,7 @@ class SealAuthorisation(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    revoke_reason = models.CharField("撤销原因", max_length=256, blank=True, editable=False)
+    revoke_reason = models.CharField("撤销原因", max_length=256, blank=True, editable=False, validators=[validate_text])
 
     objects = SealAuthorisationQuerySet.as_manager()
 
@@ -238,7 +244,7 @@ class Placement(models.Model):
     width = models.FloatField("宽（pt）")
     height = models.FloatField("高（pt）")
     source = models.CharField("来源", max_length=16, choices=Source.choices, default=Source.MANUAL)
-    anchor = models.CharField("定位关键字", max_length=32, blank=True)
+    anchor = models.CharField("定位关键字", max_length=32, blank=True, validators=[validate_text])
 
     class Meta:
         verbose_name = "字段位置"

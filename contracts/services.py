@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shanqian.errors import InvalidInput
+from shanqian.text import clean_text
 
 from .models import Company, CompanySeal, Contract, EnabledStatus, Placement, SealAuthorisation
 from .placements import (
@@ -425,9 +426,7 @@ def seal_authorisation_revoke(*, authorisation: SealAuthorisation, staff, reason
     locked = SealAuthorisation.objects.select_for_update().get(pk=authorisation.pk)
     if locked.revoked_at is not None:
         return locked
-    reason = (reason or "").strip()
-    if len(reason) > REVOKE_REASON_MAX_LENGTH:
-        raise InvalidInput(errors={"reason": [f"撤销原因不能超过 {REVOKE_REASON_MAX_LENGTH} 个字符。"]})
+    reason = clean_text(reason, field="reason", label="撤销原因", max_length=REVOKE_REASON_MAX_LENGTH, required=False)
     locked.revoked_at = timezone.now()
     locked.revoked_by = staff
     locked.revoke_reason = reason

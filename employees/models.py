@@ -16,6 +16,7 @@ from django.db import models
 from dictionaries.reference import AccountType, Gender, MaritalStatus, PoliticalStatus
 from shanqian import fieldcrypt
 from shanqian.fields import BlindIndexField, EncryptedCharField
+from shanqian.text import validate_name, validate_text
 
 # The purpose (associated data and blind-index key) of every ID number column: one purpose, so the
 # index of a number is the same in every table that holds it.
@@ -166,14 +167,14 @@ class Employee(models.Model):
     user = models.OneToOneField(
         WechatUser, verbose_name="小程序用户", on_delete=models.PROTECT, related_name="employee"
     )
-    real_name = models.CharField("姓名", max_length=16)
+    real_name = models.CharField("姓名", max_length=16, validators=[validate_name])
     phone = models.CharField("手机号", max_length=16, db_index=True)
     # Encrypted at rest (SPEC §13); uniqueness and exact search go through the blind index.
     id_number = EncryptedCharField("身份证号", max_length=32, purpose=ID_NUMBER_PURPOSE)
     id_number_index = BlindIndexField("身份证号盲索引", source="id_number", purpose=ID_NUMBER_PURPOSE, unique=True)
     age = models.PositiveSmallIntegerField("年龄", default=0)
     gender = models.PositiveSmallIntegerField("性别", choices=Gender.choices, default=Gender.UNKNOWN)
-    nation = models.CharField("民族", max_length=12, blank=True)
+    nation = models.CharField("民族", max_length=12, blank=True, validators=[validate_text])
     marital_sts = models.PositiveSmallIntegerField("婚姻状况", choices=MaritalStatus.choices)
     political_sts = models.PositiveSmallIntegerField("政治面貌", choices=PoliticalStatus.choices)
     acct_type = models.PositiveSmallIntegerField("户口类型", choices=AccountType.choices)
@@ -205,7 +206,7 @@ class Employee(models.Model):
     )
     acct_coy_name = models.CharField("户籍区县名称", max_length=255, blank=True)
     # The seed's varchar(16) cannot hold a real address (SPEC §5.1).
-    acct_addr = models.CharField("户籍详细地址", max_length=255, blank=True)
+    acct_addr = models.CharField("户籍详细地址", max_length=255, blank=True, validators=[validate_text])
     province = models.ForeignKey(
         "dictionaries.Region",
         verbose_name="现居省份",
@@ -233,10 +234,12 @@ class Employee(models.Model):
         related_name="+",
     )
     county_name = models.CharField("现居区县名称", max_length=255, blank=True)
-    addr = models.CharField("现居详细地址", max_length=255, blank=True)
-    em_contact_name = models.CharField("紧急联系人姓名", max_length=16, blank=True)
+    addr = models.CharField("现居详细地址", max_length=255, blank=True, validators=[validate_text])
+    em_contact_name = models.CharField("紧急联系人姓名", max_length=16, blank=True, validators=[validate_name])
     em_contact_phone = models.CharField("紧急联系人电话", max_length=32, blank=True)
-    em_contact_relationship = models.CharField("与紧急联系人的关系", max_length=32, blank=True)
+    em_contact_relationship = models.CharField(
+        "与紧急联系人的关系", max_length=32, blank=True, validators=[validate_text]
+    )
     id_card_front = models.ForeignKey(
         Upload, verbose_name="身份证正面照片", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -260,9 +263,9 @@ class Employee(models.Model):
 
 class EmployeeEducation(models.Model):
     employee = models.ForeignKey(Employee, verbose_name="员工", on_delete=models.CASCADE, related_name="educations")
-    edu_type = models.CharField("学历", max_length=32)
-    school = models.CharField("学校", max_length=64)
-    major = models.CharField("专业", max_length=64, blank=True)
+    edu_type = models.CharField("学历", max_length=32, validators=[validate_text])
+    school = models.CharField("学校", max_length=64, validators=[validate_text])
+    major = models.CharField("专业", max_length=64, blank=True, validators=[validate_text])
     start_date = models.DateField("开始日期")
     end_date = models.DateField("结束日期")
 
@@ -277,11 +280,11 @@ class EmployeeEducation(models.Model):
 
 class WorkExperience(models.Model):
     employee = models.ForeignKey(Employee, verbose_name="员工", on_delete=models.CASCADE, related_name="work_exps")
-    company_name = models.CharField("单位名称", max_length=64)
-    work_pos = models.CharField("岗位", max_length=32)
+    company_name = models.CharField("单位名称", max_length=64, validators=[validate_text])
+    work_pos = models.CharField("岗位", max_length=32, validators=[validate_text])
     start_date = models.DateField("开始日期")
     end_date = models.DateField("结束日期", null=True, blank=True, help_text="为空表示至今")
-    description = models.CharField("工作描述", max_length=500, blank=True)
+    description = models.CharField("工作描述", max_length=500, blank=True, validators=[validate_text])
 
     class Meta:
         verbose_name = "工作经历"
@@ -296,7 +299,7 @@ class RealnameVerification(models.Model):
     """One real-name submission and its decision; the audit trail of ``verify_status``."""
 
     user = models.ForeignKey(WechatUser, verbose_name="用户", on_delete=models.CASCADE, related_name="verifications")
-    real_name = models.CharField("姓名", max_length=16)
+    real_name = models.CharField("姓名", max_length=16, validators=[validate_name])
     id_number = EncryptedCharField("身份证号", max_length=32, purpose=ID_NUMBER_PURPOSE)
     id_number_index = BlindIndexField("身份证号盲索引", source="id_number", purpose=ID_NUMBER_PURPOSE, db_index=True)
     id_card_front = models.ForeignKey(
@@ -307,7 +310,7 @@ class RealnameVerification(models.Model):
     )
     backend = models.CharField("核验方式", max_length=32)
     status = models.PositiveSmallIntegerField("状态", choices=VerifyStatus.choices, default=VerifyStatus.VERIFYING)
-    reason = models.CharField("失败原因", max_length=256, blank=True)
+    reason = models.CharField("失败原因", max_length=256, blank=True, validators=[validate_text])
     submitted_at = models.DateTimeField("提交时间", auto_now_add=True, db_index=True)
     decided_at = models.DateTimeField("处理时间", null=True, blank=True)
     decided_by = models.ForeignKey(

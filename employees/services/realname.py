@@ -35,7 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shanqian.errors import Conflict, Forbidden, InvalidInput, NotFound, UpstreamBusy, UpstreamFailed
-from shanqian.text import clean_text
+from shanqian.text import clean_text, forbidden_char
 
 from ..assignment import handles_user
 from ..models import Employee, RealnameVerification, VerifyStatus, WechatUser
@@ -83,8 +83,12 @@ def realname_submit(*, user: WechatUser, client: ClientContext | None = None) ->
             errors["id_card_front"] = ["请先在简历中上传身份证正面照片。"]
         if employee.id_card_back_id is None:
             errors["id_card_back"] = ["请先在简历中上传身份证反面照片。"]
+        if forbidden_char(employee.real_name, name=True) is not None:
+            # A name stored before the check (the seed's data) never reaches a verification or a contract.
+            errors["real_name"] = ["简历中的姓名包含无效字符，请先修改简历。"]
         if errors:
-            raise InvalidInput("请先上传身份证正反面照片", errors=errors)
+            photos_missing = "id_card_front" in errors or "id_card_back" in errors
+            raise InvalidInput("请先上传身份证正反面照片" if photos_missing else errors["real_name"][0], errors=errors)
         previous = (locked.verify_status, locked.verify_reason)
         backend = get_backend()
         verification = RealnameVerification.objects.create(
