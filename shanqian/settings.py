@@ -354,8 +354,9 @@ if not FIELD_ENCRYPTION_KEYS or not FIELD_BLIND_INDEX_KEY:
 # Rows per transaction of manage.py reencrypt_fields.
 FIELD_REENCRYPT_BATCH = env.int("FIELD_REENCRYPT_BATCH", default=1000)
 # Days after an application ended 已驳回/已取消 (and no contract) before the applicant's resume,
-# uploads and verification data are purged (purge_expired, SPEC §13).
+# uploads and verification data are purged (purge_expired, SPEC §13), in batches of this many people.
 APPLICANT_RETENTION_DAYS = env.int("APPLICANT_RETENTION_DAYS", default=180)
+APPLICANT_PURGE_BATCH = env.int("APPLICANT_PURGE_BATCH", default=200)
 
 # --- PKI, trusted time and evidence (SPEC §10; signing.pki, signing.sealing, signing.evidence) -----
 # Who certifies signers' keys: "local" (the project's own hierarchy, manage.py pki_init) or the
@@ -521,6 +522,12 @@ CELERY_BEAT_SCHEDULE.update(
         "ledger-daily": {
             "task": "signing.ledger.tasks.ledger_daily",
             "schedule": crontab(hour=env.int("LEDGER_DAILY_HOUR", default=8), minute=0),
+        },
+        # Expired sessions and codes, applicants past APPLICANT_RETENTION_DAYS, data a deletion
+        # request kept until its retained_until (signing.privacy.retention).
+        "purge-expired": {
+            "task": "signing.privacy.tasks.purge_expired",
+            "schedule": crontab(hour=env.int("PURGE_EXPIRED_HOUR", default=3), minute=30),
         },
     }
 )

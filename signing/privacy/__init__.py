@@ -8,6 +8,9 @@ The person's rights over their personal information (SPEC §13, PIPL art. 45 and
   ``deletion_refuse`` (the back office's review actions): deleting what may be deleted and keeping
   what the law requires (a contract and its evidence, ``CONTRACT_RETENTION_YEARS``), the person
   told of the outcome through the notification outbox.
+* ``retention`` / ``tasks`` — the daily purge (``purge_expired``): applicants past
+  ``APPLICANT_RETENTION_DAYS`` without a contract (their application rows kept de-identified), and
+  what a deletion request kept once its ``retained_until`` has come.
 * ``views`` / ``admin`` — the API and the back office (删除申请).
 
 It lives in ``signing`` because a person's data spans both apps: the resume, uploads, consents and

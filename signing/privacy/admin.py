@@ -91,6 +91,7 @@ class DeletionRequestAdmin(ReviewActionsMixin, ReadOnlyAdminMixin, admin.ModelAd
         "refusal_reason",
         "outcome",
         "retained_until",
+        "retained_deleted_at",
     )
     readonly_fields = fields
 

@@ -70,6 +70,13 @@ class DeletionRequest(models.Model):
     retained_until = models.DateField(
         "保留至", null=True, blank=True, help_text="依法保留的劳动合同及其证据最早可删除的日期；合同履行中为空。"
     )
+    retained_deleted_at = models.DateTimeField(
+        "保留数据删除时间",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="保留期满后，定期清理删除依法保留数据的时间（signing.privacy.retention）。",
+    )
     notice_phone = EncryptedCharField(
         "通知手机号", max_length=16, blank=True, purpose=NOTICE_PHONE_PURPOSE, editable=False
     )

@@ -290,8 +290,13 @@ def _kept_until(contracts) -> datetime.date | None:
     return max(days)
 
 
+def counts_text(counts: dict[str, int]) -> str:
+    """``签约申请 1 条、简历 1 份…``: what was deleted, in words (no personal data)."""
+    return "、".join(f"{LABELS[key][0]} {n} {LABELS[key][1]}" for key, n in counts.items() if key in LABELS)
+
+
 def _outcome(counts: dict[str, int], *, retained: int, until: datetime.date | None) -> str:
-    done = "、".join(f"{LABELS[key][0]} {n} {LABELS[key][1]}" for key, n in counts.items() if key in LABELS)
+    done = counts_text(counts)
     text = f"已删除：{done}。" if done else "没有可删除的个人信息。"
     if retained:
         when = (
