@@ -7,6 +7,9 @@ app: each app contributes its part from its ``admin.py`` with
 ``StartPanel`` (a template include and its context) or None when the user has
 nothing to see there (no permission, say). Panels show in the order they were
 added, which is the order of INSTALLED_APPS (admin modules are discovered in it).
+
+Every ModelAdmin registered here gets ``shanqian.admin_search.SearchTokenMixin`` in front of it:
+changelist searches never carry their term in a URL.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from dataclasses import dataclass, field
 
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
+
+from .admin_search import SearchTokenMixin
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,14 @@ class ShanqianAdminSite(admin.AdminSite):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._start_panels: list[Callable[..., StartPanel | None]] = []
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every ModelAdmin searches through a session token, never a term in the URL (``shanqian.admin_search``)."""
+        admin_class = admin_class or admin.ModelAdmin
+        if not issubclass(admin_class, SearchTokenMixin):
+            attrs = {"__module__": admin_class.__module__, "__qualname__": admin_class.__qualname__}
+            admin_class = type(admin_class.__name__, (SearchTokenMixin, admin_class), attrs)
+        return super().register(model_or_iterable, admin_class, **options)
 
     def add_start_panel(self, panel: Callable[..., StartPanel | None]):
         """Show ``panel(request, site)`` on the start page; returns ``panel`` (usable as a decorator)."""

@@ -49,6 +49,7 @@ from employees.resume_display import (
 from shanqian import bulk
 from shanqian.admin_personal import PersonalDataRevealMixin, may_export_unmasked, personal, revealed
 from shanqian.admin_reviews import ActionRefused, ReviewAction, ReviewActionsMixin
+from shanqian.admin_search import search_redirect
 from shanqian.admin_site import StartPanel
 from shanqian.admin_tools import ReadOnlyAdminMixin, local_time, masked, object_from
 from shanqian.client import client_context
@@ -546,6 +547,11 @@ class SignApplicationAdmin(
     def export_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
+        # A term in ?q= goes to the session first, like the list's; a lost search goes back to the list.
+        listing = reverse("admin:signing_signapplication_changelist", current_app=self.admin_site.name)
+        moved = search_redirect(request, expired_path=listing)
+        if moved is not None:
+            return moved
         full = request.GET.get("full") == "1"
         if full and not may_export_unmasked(request.user):
             raise PermissionDenied

@@ -33,7 +33,7 @@ from shanqian.logs import RequestIdFilter
 from signing.models import SignApplication, SignStatus
 from tests.envelope import assert_ok
 from tests.factories import consent_through_api, make_world, png_bytes, resume_payload, signing_ready
-from tests.support.admin import action_post, approve_data, client_for
+from tests.support.admin import action_post, approve_data, client_for, search
 from tests.support.sms import sent_sms
 
 pytestmark = pytest.mark.django_db
@@ -157,7 +157,7 @@ def test_a_full_flow_leaves_no_personal_value_in_any_log_line(platform, captured
     staff = client_for(world.handler)
     for url in ("/admin/signing/signapplication/", "/admin/employees/employee/"):
         for term in (PHONE, id_number, NAME):
-            assert staff.get(url, {"q": term}).status_code == 200
+            assert search(staff, url, term).status_code == 200
     verification = RealnameVerification.objects.get(user=user)
     staff.post(f"/admin/employees/realnameverification/{verification.pk}/decide/pass/", {})
     application = SignApplication.objects.get(em__user=user)

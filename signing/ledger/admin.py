@@ -32,6 +32,7 @@ from employees.resume_display import NumberSearchMixin
 from shanqian import bulk
 from shanqian.admin_personal import PersonalDataRevealMixin, may_export_unmasked, personal
 from shanqian.admin_reviews import ActionRefused, ReviewAction, ReviewActionsMixin
+from shanqian.admin_search import search_redirect
 from shanqian.admin_site import StartPanel
 from shanqian.admin_tools import ReadOnlyAdminMixin, masked, object_from, status_badge
 from shanqian.charts import Bar, bar_chart, funnel_chart
@@ -390,6 +391,11 @@ class EmploymentContractAdmin(
     def export_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
+        # A term in ?q= goes to the session first, like the list's; a lost search goes back to the list.
+        listing = reverse("admin:signing_employmentcontract_changelist", current_app=self.admin_site.name)
+        moved = search_redirect(request, expired_path=listing)
+        if moved is not None:
+            return moved
         full = request.GET.get("full") == "1"
         if full and not may_export_unmasked(request.user):
             raise PermissionDenied

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from contracts.models import Company, Contract, WorkPosition
 from contracts.services import contract_save_file
 from tests.factories import CompanyFactory, WorkPositionFactory, pdf_bytes, png_bytes
+from tests.support.admin import search_query
 
 pytestmark = pytest.mark.django_db
 
@@ -143,8 +144,9 @@ def test_changelists_render_and_search(staff_client, django_assert_max_num_queri
 
     with django_assert_max_num_queries(12):
         companies = staff_client.get("/admin/contracts/company/")
+    query = search_query(staff_client, "/admin/contracts/workposition/", "岗位07")
     with django_assert_max_num_queries(12):
-        positions = staff_client.get("/admin/contracts/workposition/?q=岗位07")
+        positions = staff_client.get(f"/admin/contracts/workposition/{query}")
 
     assert companies.status_code == 200 and "公司29" in companies.content.decode()
     assert positions.status_code == 200

@@ -6,6 +6,7 @@ from django.test import Client
 from dictionaries.models import Dictionary, Region
 from tests.envelope import assert_error
 from tests.factories import AdminUserFactory, DictionaryFactory, RegionFactory
+from tests.support.admin import search
 
 pytestmark = pytest.mark.django_db
 
@@ -260,7 +261,7 @@ def test_reseeding_invalidates_the_region_cache(user_api, regions_seeded, django
 
 
 def test_region_admin_is_read_only_but_searchable(staff_client, regions_seeded):
-    response = staff_client.get("/admin/dictionaries/region/?q=东城")
+    response = search(staff_client, "/admin/dictionaries/region/", "东城")
 
     assert response.status_code == 200
     assert "东城区" in response.content.decode()

@@ -108,3 +108,36 @@ def test_api_responses_carry_the_policy(api):
 
     policy = response["Content-Security-Policy"]
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+
+
+def test_a_search_by_phone_in_the_browser_leaves_the_phone_in_no_url(live_server, sync_playwright, world):  # noqa: F811
+    """Finding 8: the search box POSTs; the address bar, the history and each Referer hold only ?qs=<token>."""
+    AdminUserFactory(username="search-admin", password="Search-Admin-Pass-42", is_superuser=True, is_staff=True)
+    phone = world["reject"].em.phone
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page()
+        page.add_init_script(RECORD_VIOLATIONS)
+        requested = []
+        page.on("request", lambda request: requested.append((request.url, request.headers.get("referer", ""))))
+        page.goto(f"{live_server.url}/admin/login/?next=/admin/signing/signapplication/")
+        page.fill("#id_username", "search-admin")
+        page.fill("#id_password", "Search-Admin-Pass-42")
+        page.click("input[type=submit]")
+        page.wait_for_url(re.compile(r".*/admin/signing/signapplication/$"))
+
+        page.fill("#searchbar", phone)
+        page.press("#searchbar", "Enter")
+        page.wait_for_url(re.compile(r".*\?qs=[\w-]+$"))
+        assert page.locator("th.field-employee_name a").all_inner_texts() == ["李四"]
+        assert _violations(page) == []
+        page.click("th.field-employee_name a")  # the change page: its Referer is the list's URL
+        page.wait_for_url(re.compile(r".*/change/.*"))
+        page.go_back()
+        page.wait_for_url(re.compile(r".*\?qs=[\w-]+$"))
+
+        assert page.locator("#searchbar").input_value() == phone
+        for url, referer in requested:
+            assert phone not in url and phone not in referer, (url, referer)
+        assert any("qs=" in referer for _, referer in requested)
+        browser.close()

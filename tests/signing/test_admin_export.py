@@ -17,7 +17,7 @@ from signing.export import HEADERS
 from signing.models import SignApplication, SignStatus
 from signing.services.applications import application_approve, application_reject
 from tests.factories import EmployeeFactory, SignApplicationFactory, make_application
-from tests.support.admin import CHANGELIST, client_for
+from tests.support.admin import CHANGELIST, client_for, search_query
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +71,7 @@ def test_export_button_follows_the_current_filter_search_and_order(super_client,
     make_application(handler=handler, company=other_company, name="乙二", photos=False, status=SignStatus.REJECTED)
 
     filtered = super_client.get(f"{CHANGELIST}export/?company__id__exact={other_company.pk}&status__exact=1")
-    searched = super_client.get(f"{CHANGELIST}export/?q=乙")
+    searched = super_client.get(f"{CHANGELIST}export/?q=乙", follow=True)
     ordered = super_client.get(f"{CHANGELIST}export/?o=-1")
 
     assert [row[1] for row in workbook_rows(filtered)[2]] == ["乙一"]
@@ -80,9 +80,10 @@ def test_export_button_follows_the_current_filter_search_and_order(super_client,
 
 
 def test_the_list_page_links_the_export_with_its_query_string(super_client, company):
-    page = super_client.get(f"{CHANGELIST}?status__exact=1&q=张").content.decode()
+    query = search_query(super_client, CHANGELIST, "张", status__exact="1")  # ?status__exact=1&qs=<token>
+    page = super_client.get(f"{CHANGELIST}{query}").content.decode()
 
-    assert f'href="{CHANGELIST}export/?status__exact=1&amp;q=%E5%BC%A0"' in page
+    assert f'href="{CHANGELIST}export/{query.replace("&", "&amp;")}"' in page
 
 
 def test_export_action_exports_only_the_selected_rows(super_client, handler, company):

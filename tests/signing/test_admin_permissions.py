@@ -17,7 +17,7 @@ from employees.models import RealnameVerification, VerifyStatus
 from shanqian.roles import HANDLER_GROUP, HANDLER_PERMISSIONS, ensure_handler_group
 from signing.models import SignApplication, SignEvent, SignStatus
 from tests.factories import AdminUserFactory
-from tests.support.admin import CHANGELIST, action_post, approve_data, client_for, messages_of, statuses
+from tests.support.admin import CHANGELIST, action_post, approve_data, client_for, messages_of, search, statuses
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +93,7 @@ def test_a_staff_member_outside_the_group_with_view_permission_sees_only_assigne
 
 
 def test_a_handler_searching_someone_elses_phone_finds_nothing(handler_client, others_application):
-    page = handler_client.get(f"{CHANGELIST}?q={others_application.em.phone}").content.decode()
+    page = search(handler_client, CHANGELIST, others_application.em.phone).content.decode()
 
     assert "赵六" not in page
 

@@ -43,3 +43,17 @@ def messages_of(response, level: str | None = None) -> list[str]:
 
 def statuses(*applications) -> list[int]:
     return [SignApplication.objects.get(pk=app.pk).status for app in applications]
+
+
+def search(client, url, term, **params):
+    """A changelist search the way the search box sends it (a POST, then the ``?qs=`` page); the final page."""
+    return client.post(url, {"q": term, "_sq_search": "1", **params}, follow=True)
+
+
+def search_query(client, url, term, **params) -> str:
+    """The ``?qs=<token>…`` query string a search leads to (``shanqian.admin_search``)."""
+    response = client.post(url, {"q": term, "_sq_search": "1", **params})
+    assert response.status_code == 303, response.status_code
+    location = response["Location"]
+    assert term not in location and "qs=" in location, location
+    return location[location.index("?") :]
