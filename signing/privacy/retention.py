@@ -3,8 +3,8 @@ Retention (SPEC §13): what the periodic purge deletes once nothing justifies ke
 functions are idempotent — a second run finds nothing — and log counts only.
 
 * ``applicant_purge(*, now=None, batch_size=None) -> dict[str, int]`` — applicants whose
-  applications all ended 已驳回/已取消, the last of them (its ``updated_at``) more than
-  ``APPLICANT_RETENTION_DAYS`` ago, and who have no contract: no signed application, no signed
+  applications all ended 已驳回/已取消, the last of them (its ``updated_at``) on a day at least
+  ``APPLICANT_RETENTION_DAYS`` days before today, and who have no contract: no signed application, no signed
   document, no ledger record, nothing ``employees.retention.exclude_retained`` keeps, no deletion
   request pending or held (已删除（依法保留部分）). Their resume (education, work history, emergency
   contact), every upload (the files too, after commit, on whichever storage holds them: ID photos
@@ -69,13 +69,17 @@ class _Changed(Exception):
 
 def purgeable_applicants(*, now: datetime.datetime | None = None):
     """The employees ``applicant_purge`` deletes at ``now`` (a queryset; nothing is locked)."""
-    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.APPLICANT_RETENTION_DAYS)
+    # By calendar day (Asia/Shanghai): an application that ended on day 0 goes in the run of day N,
+    # whatever the hour, so the privacy rules' "结束后 N 天内删除" holds with a daily run.
+    today = timezone.localdate(now or timezone.now())
+    first_kept_day = today - datetime.timedelta(days=settings.APPLICANT_RETENTION_DAYS - 1)
+    cutoff = timezone.make_aware(datetime.datetime.combine(first_kept_day, datetime.time.min))
     applications = SignApplication.objects.filter(em=OuterRef("pk"))
     people = (
         without_anonymous(Employee.objects.all())
         .filter(Exists(applications))
         .exclude(Exists(applications.exclude(status__in=ENDED)))
-        .exclude(Exists(applications.filter(updated_at__gt=cutoff)))
+        .exclude(Exists(applications.filter(updated_at__gte=cutoff)))
         .exclude(Exists(SignedDocument.objects.filter(application__em=OuterRef("pk"))))
         .exclude(Exists(EmploymentContract.objects.filter(employee=OuterRef("pk"))))
         .exclude(Exists(DeletionRequest.objects.filter(user=OuterRef("user_id"), status__in=HELD)))

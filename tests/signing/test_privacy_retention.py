@@ -110,11 +110,22 @@ def files_of(user, application):
 # --- the boundary -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("days", "purged"), [(0, False), (179, False), (181, True), (400, True)])
-def test_the_purge_boundary(world, days, purged):
+@pytest.mark.parametrize(
+    ("moment", "purged"),
+    [
+        (datetime.timedelta(0), False),
+        (datetime.timedelta(days=179), False),
+        (datetime.timedelta(days=179, hours=14, minutes=59), False),  # 23:59 on day 179
+        (datetime.timedelta(days=179, hours=18, minutes=30), True),  # 03:30 on day 180, the daily run
+        (datetime.timedelta(days=181), True),
+        (datetime.timedelta(days=400), True),
+    ],
+)
+def test_the_purge_boundary(world, moment, purged):
+    """Ended at 09:00 on day 0: kept through day 179, gone in day 180's run (the rules say "180 天内")."""
     user, employee, application = rejected_applicant(world)
 
-    with days_after_end(days):
+    with at(ENDED_AT + moment):
         counts = applicant_purge()
 
     assert Employee.objects.filter(pk=employee.pk).exists() is not purged
