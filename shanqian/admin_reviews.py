@@ -52,20 +52,10 @@ from django.utils.datastructures import MultiValueDict
 
 from . import bulk
 from .client import ClientContext, client_context
-from .errors import ApiError, Conflict, Forbidden, InvalidInput, NotFound
+from .errors import ApiError, Conflict, Forbidden, InvalidInput, NotFound, error_text
 
 MAX_NAMES = 10
 MAX_ID_LENGTH = 18
-
-
-def error_text(exc: ApiError) -> str:
-    """The Chinese message of a domain error; for field errors, the field messages themselves."""
-    data = exc.data if isinstance(exc.data, dict) else {}
-    errors = data.get("errors") if isinstance(data.get("errors"), dict) else {}
-    details = []
-    for messages_ in errors.values():
-        details.extend(str(m) for m in (messages_ if isinstance(messages_, list | tuple) else [messages_]))
-    return "；".join(details) if details else exc.msg
 
 
 def names(labels: Sequence[str]) -> str:

@@ -9,7 +9,7 @@ def _ensure_handler_group(sender, using=DEFAULT_DB_ALIAS, **kwargs):
     # so a fresh install does not depend on seed_demo for its handler role.
     if using != DEFAULT_DB_ALIAS:
         return
-    from .roles import ensure_handler_group
+    from .roles import ensure_handler_group  # roles imports auth's models: not before the registry is ready
 
     ensure_handler_group()
 

@@ -21,6 +21,7 @@ import os
 import time
 
 from celery import Celery
+from django.db import transaction
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanqian.settings")
 
@@ -56,8 +57,6 @@ def send_now(task, *args, countdown: float | None = None) -> bool:
 
 def dispatch(task, *args, countdown: float | None = None) -> None:
     """Queue ``task(*args)`` once the current transaction commits (at once outside a transaction)."""
-    from django.db import transaction
-
     # Eager mode ignores countdowns (it would run the task inline at once): a delayed retry there
     # waits for the re-drive instead.
     if countdown and app.conf.task_always_eager:

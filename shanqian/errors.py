@@ -73,6 +73,16 @@ class ApiError(APIException):
         super().__init__(detail=self.msg, code=self.code.name.lower())
 
 
+def error_text(exc: ApiError) -> str:
+    """The Chinese message of a domain error; for field errors, the field messages themselves."""
+    data = exc.data if isinstance(exc.data, dict) else {}
+    errors = data.get("errors") if isinstance(data.get("errors"), dict) else {}
+    details = []
+    for messages_ in errors.values():
+        details.extend(str(m) for m in (messages_ if isinstance(messages_, list | tuple) else [messages_]))
+    return "；".join(details) if details else exc.msg
+
+
 class InvalidInput(ApiError):
     code = Code.INVALID
 

@@ -26,6 +26,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, connections, router, transaction
 
 from . import fieldcrypt
+from .fields import blind_index_of, encrypted_fields
 
 TAG = "field_encryption"
 
@@ -66,8 +67,6 @@ def field_keys_check(app_configs=None, **kwargs):
 
 
 def _stored_data_errors(ring: fieldcrypt.Keyring) -> list[Error]:
-    from .fields import blind_index_of, encrypted_fields
-
     errors = []
     for model, field in encrypted_fields():
         alias = router.db_for_read(model)

@@ -88,9 +88,7 @@ def post_fork(server, worker):
 
 def child_exit(server, worker):
     # Multi-process Prometheus metrics: an exited worker's live gauges are dropped.
-    import os as _os
-
-    if _os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess  # only in multi-process metrics mode
 
         multiprocess.mark_process_dead(worker.pid)

@@ -37,11 +37,13 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from . import celery  # the module, not its names: celery.send_now is looked up at call time
 from .models import OutboxAttempt, OutboxMessage
 
 logger = logging.getLogger("shanqian.outbox")
@@ -184,18 +186,12 @@ def enqueue_many(items: Iterable[Message], *, fan_out: bool = False) -> list[Out
 
 
 def _queue(ids: list[int], *, countdown: float | None = None) -> None:
-    from .celery import dispatch
-    from .tasks import outbox_deliver
-
     for pk in ids:
-        dispatch(outbox_deliver, pk, countdown=countdown)
+        celery.dispatch(outbox_deliver, pk, countdown=countdown)
 
 
 def _queue_batch(ids: list[int]) -> None:
-    from .celery import dispatch
-    from .tasks import outbox_fan_out
-
-    dispatch(outbox_fan_out, ids)
+    celery.dispatch(outbox_fan_out, ids)
 
 
 def fan_out(ids: list[int]) -> int:
@@ -204,14 +200,11 @@ def fan_out(ids: list[int]) -> int:
     deliveries spread over the workers as usual). A row sent meanwhile by the re-drive is skipped by
     its own claim; a fan-out task that is lost leaves its rows to the re-drive. Returns how many.
     """
-    from .celery import send_now
-    from .tasks import outbox_deliver
-
     pending = list(
         OutboxMessage.objects.filter(pk__in=ids, state=State.PENDING).order_by("pk").values_list("pk", flat=True)
     )
     for pk in pending:
-        send_now(outbox_deliver, pk)
+        celery.send_now(outbox_deliver, pk)
     return len(pending)
 
 
@@ -354,9 +347,6 @@ def due_for_redrive(now: datetime.datetime | None = None):
 
 def redrive(now: datetime.datetime | None = None) -> int:
     """Queue again up to ``OUTBOX_REDRIVE_BATCH`` rows whose task was lost; returns how many."""
-    from .celery import send_now
-    from .tasks import outbox_deliver
-
     now = now or timezone.now()
     ids = list(
         due_for_redrive(now).order_by("next_attempt_at").values_list("pk", flat=True)[: settings.OUTBOX_REDRIVE_BATCH]
@@ -365,7 +355,7 @@ def redrive(now: datetime.datetime | None = None) -> int:
         return 0
     OutboxMessage.objects.filter(pk__in=ids, state=State.PENDING).update(queued_at=now)
     for pk in ids:
-        send_now(outbox_deliver, pk)
+        celery.send_now(outbox_deliver, pk)
     logger.info("outbox re-drive queued %s rows", len(ids))
     return len(ids)
 
@@ -403,3 +393,16 @@ def retry(queryset, *, include_delivered: bool = False) -> int:
             count += 1
         _queue(ids)
     return count
+
+
+# The Celery tasks keep the names they were first declared under (``shanqian.tasks.*``): queued
+# messages and ``CELERY_BEAT_SCHEDULE`` name them. The time limits are a backstop only: every send
+# has its own, shorter, network deadline.
+@shared_task(name="shanqian.tasks.outbox_deliver", ignore_result=True, soft_time_limit=120, time_limit=150)
+def outbox_deliver(message_id: int) -> str:
+    return deliver(message_id)
+
+
+@shared_task(name="shanqian.tasks.outbox_fan_out", ignore_result=True, soft_time_limit=120, time_limit=150)
+def outbox_fan_out(message_ids: list[int]) -> int:
+    return fan_out(message_ids)

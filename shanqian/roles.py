@@ -17,6 +17,11 @@ Handlers deliberately get no permission on ``WechatUser`` or ``Upload``: those
 lists span every applicant; the review pages show the ID card photos themselves.
 """
 
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+
 HANDLER_GROUP = "人事专员"
 
 HANDLER_PERMISSIONS = (
@@ -49,17 +54,11 @@ def sees_everything(user) -> bool:
 
 
 def handlers_queryset():
-    from django.contrib.auth import get_user_model
-
     return get_user_model().objects.filter(is_active=True, is_staff=True, groups__name=HANDLER_GROUP)
 
 
 def ensure_handler_group():
     """The 人事专员 group with at least ``HANDLER_PERMISSIONS`` (idempotent)."""
-    from django.apps import apps
-    from django.contrib.auth.management import create_permissions
-    from django.contrib.auth.models import Group, Permission
-
     wanted = {tuple(name.split(".", 1)) for name in HANDLER_PERMISSIONS}
 
     def lookup():

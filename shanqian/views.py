@@ -14,6 +14,7 @@ import sys
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponseRedirect, JsonResponse
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
@@ -72,14 +73,10 @@ def server_error(request, *args, **kwargs):
         return busy
     if request.path.startswith("/api"):
         return error_response(Code.INTERNAL)
-    from django.views.defaults import server_error as default
-
-    return default(request, *args, **kwargs)
+    return defaults.server_error(request, *args, **kwargs)
 
 
 def page_not_found(request, exception=None, *args, **kwargs):
     if request.path.startswith("/api"):
         return error_response(Code.NOT_FOUND, "接口不存在")
-    from django.views.defaults import page_not_found as default
-
-    return default(request, exception, *args, **kwargs)
+    return defaults.page_not_found(request, exception, *args, **kwargs)
