@@ -57,7 +57,7 @@ def main() -> None:
     from signing.evidence.trail import application_trail
     from signing.models import SignApplication
     from signing.pki.company import company_certificate_issue
-    from signing.pki.hierarchy import pki_init
+    from signing.pki.setup import pki_init
     from signing.sealing.pipeline import seal_and_archive
     from tests.factories import PlatformFactory, make_signer, make_world
     from tests.signing.pki.helpers import authorization, facts

@@ -670,8 +670,8 @@ def logged_in_client(user, platform_code: str = "demo", **headers) -> APIClient:
 
 def signing_ready(company):
     """The PKI initialised (idempotent) and a company certificate for ``company``: what signing needs."""
-    from signing.pki.hierarchy import pki_init
     from signing.pki.models import CertificateKind, PkiCertificate
+    from signing.pki.setup import pki_init
 
     if not PkiCertificate.objects.filter(kind=CertificateKind.ISSUING, revoked_at__isnull=True).exists():
         pki_init(dev_tsa=True)

@@ -3,7 +3,7 @@ The project's PKI (SPEC §10): a root CA, an issuing CA, company certificates,
 per-signing event certificates, the development TSA, CRLs, and the
 ``SIGNING_CA_BACKEND`` seam for a licensed CA.
 
-* ``hierarchy`` — ``pki_init`` and the current CA certificates;
+* ``setup`` — ``pki_init``; ``hierarchy`` — the current CA certificates;
 * ``profiles`` — what each certificate and CRL says (pure ``cryptography``);
 * ``keystore`` — keys encrypted at rest under ``SIGNING_KEY_PASSPHRASE``;
 * ``backends`` — the CA backend contract and the ``local`` backend;

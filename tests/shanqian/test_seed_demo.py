@@ -107,8 +107,8 @@ def test_running_twice_creates_nothing_more(seeded):
 
 def test_with_the_pki_initialised_every_demo_company_gets_a_certificate_once(db, settings):
     from signing.pki.credentials import company_certificate_current
-    from signing.pki.hierarchy import pki_init
     from signing.pki.models import CertificateKind, PkiCertificate
+    from signing.pki.setup import pki_init
 
     settings.DEBUG = True
     pki_init(dev_tsa=True)

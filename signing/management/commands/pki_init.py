@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from signing.pki.hierarchy import pki_init
+from signing.pki.setup import pki_init
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from signing.pki.hierarchy import pki_init
+from signing.pki.setup import pki_init
 from tests.conftest import PKI_TEST_PASSPHRASE as TEST_PASSPHRASE  # noqa: F401 -- tests here name it
 
 

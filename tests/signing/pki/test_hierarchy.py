@@ -14,8 +14,9 @@ from shanqian.errors import Conflict
 from signing.pki import keystore
 from signing.pki.company import company_certificate_issue
 from signing.pki.crl import AlreadyRevoked, certificate_revoke, crl_current
-from signing.pki.hierarchy import Held, authority, pki_init
+from signing.pki.hierarchy import Held, authority
 from signing.pki.models import CertificateKind, PkiCertificate, RevocationList, RevocationReason
+from signing.pki.setup import pki_init
 from tests.factories import AdminUserFactory, CompanyFactory
 
 from .conftest import TEST_PASSPHRASE
