@@ -18,15 +18,19 @@ import datetime
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 
 from dictionaries.reference import Gender
 from employees.masking import mask_id_number, mask_phone
-from shanqian import xlsx
+from shanqian import bulk, xlsx
+from shanqian.models import BulkJobItem
 from shanqian.roles import sees_everything
 from shanqian.xlsx import CONTENT_TYPE, local_naive
 
-from .models import SignStatus
+from .models import SignApplication, SignStatus
+from .selectors import WORK_QUEUE_ORDERING, applications_visible_to
 
 CHUNK_SIZE = 2000
 __all__ = ["CONTENT_TYPE", "HEADERS", "applications_xlsx", "export_filename", "export_rows"]
@@ -124,14 +128,6 @@ def export_job_row(object_id: int, params: dict, staff) -> str:
 
 def export_job_finish(job, done_ids: list[int]) -> str:
     """Write the workbook of the job's rows to storage; returns its name (the progress page links it)."""
-    from django.core.files import File
-    from django.core.files.storage import default_storage
-
-    from shanqian.models import BulkJobItem
-
-    from .models import SignApplication
-    from .selectors import WORK_QUEUE_ORDERING, applications_visible_to
-
     staff = job.created_by
     # The scope as of now: a handler who lost an application meanwhile does not get it. Masked unless
     # a superuser asked for the full export (its access record was written when the job started).
@@ -144,8 +140,6 @@ def export_job_finish(job, done_ids: list[int]) -> str:
 
 
 def register_export_job() -> None:
-    from shanqian import bulk
-
     bulk.register(
         bulk.BulkAction(name=EXPORT_JOB, label="导出 Excel", perform=export_job_row, finish=export_job_finish)
     )

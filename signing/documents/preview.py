@@ -10,6 +10,7 @@ import datetime
 import io
 
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
 from contracts.models import CompanySeal, Contract, Placement
 from contracts.seals import round_seal_png
@@ -55,8 +56,6 @@ def sample_values(contract: Contract, *, today: datetime.date | None = None) -> 
 
 def sample_signature_png() -> bytes:
     """A handwritten-looking stroke on a transparent background (what a worker's signature upload is)."""
-    from PIL import Image, ImageDraw
-
     image = Image.new("RGBA", (360, 140), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     strokes = [

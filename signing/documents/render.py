@@ -22,6 +22,7 @@ import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from PIL import Image
 from pypdf import PdfReader, PdfWriter, Transformation
 from pypdf.generic import NameObject
 from reportlab.lib.utils import ImageReader
@@ -110,8 +111,6 @@ def _draw_seam(pdf: canvas.Canvas, box: PageBox, strip: ImageReader, page_width:
 
 
 def _seam_strips(seal_png: bytes, count: int) -> list[ImageReader]:
-    from PIL import Image
-
     seal = Image.open(io.BytesIO(seal_png)).convert("RGBA")
     strips = []
     for index in range(count):

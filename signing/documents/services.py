@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from contracts.models import CompanySeal, Placement
 
+from ..models import SignApplication
 from ..sealing.pipeline import ContractFileInvalid
 from .render import PageBox, fill_pdf
 from .values import contract_values, format_date
@@ -92,15 +93,11 @@ def _store(pdf: bytes) -> str:
 
 
 def _loaded(application):
-    from ..models import SignApplication
-
     return SignApplication.objects.select_related("company", "contract", "em").get(pk=application.pk)
 
 
 def contract_document_generate(application) -> str:
     """Generate, store and record the document (see the module docstring); returns its SHA-256."""
-    from ..models import SignApplication
-
     full = _loaded(application)
     pdf, inputs = render_contract(full)
     sha256 = hashlib.sha256(pdf).hexdigest()

@@ -23,9 +23,10 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from shanqian import bulk
 from shanqian.admin_reviews import client_from, client_params
 from shanqian.errors import Forbidden, NotFound
-from shanqian.models import PersonalDataAccess
+from shanqian.models import BulkJobItem, PersonalDataAccess
 
 from ..models import SignApplication
 from ..selectors import applications_visible_to
@@ -76,8 +77,6 @@ def evidence_job_row(object_id: int, params: dict, staff) -> str:
 
 
 def evidence_job_finish(job, done_ids: list[int]) -> str:
-    from shanqian.models import BulkJobItem
-
     params = job.params or {}
     if "folder" not in params:
         return ""
@@ -102,8 +101,6 @@ def evidence_job_finish(job, done_ids: list[int]) -> str:
 
 
 def register_evidence_job() -> None:
-    from shanqian import bulk
-
     bulk.register(
         bulk.BulkAction(
             name=EVIDENCE_JOB, label=EVIDENCE_JOB_LABEL, perform=evidence_job_row, finish=evidence_job_finish

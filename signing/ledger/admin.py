@@ -44,6 +44,7 @@ from shanqian.roles import sees_everything
 from shanqian.storage import signed_file_url
 
 from ..admin import HandlerFilter
+from ..evidence.package import evidence_package
 from ..models import SignStatus
 from ..services import applications as application_services
 from . import selectors
@@ -450,8 +451,6 @@ class EmploymentContractAdmin(
     # --- the evidence package, the retention report -------------------------------------------------
 
     def evidence_view(self, request, object_id):
-        from ..evidence.package import evidence_package
-
         contract = self.get_object(request, object_id)
         if contract is None or not self.has_view_permission(request, contract):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)

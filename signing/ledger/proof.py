@@ -20,6 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
 from shanqian.errors import UpstreamBusy
@@ -100,8 +101,6 @@ def _draw(facts: ProofFacts, seal_png: bytes | None) -> bytes:
         pdf.drawRightString(width - 72, y - 22, f"统一社会信用代码：{facts.credit_code}")
     pdf.drawRightString(width - 72, y - 44, f"出具日期：{facts.issued_on:%Y年%m月%d日}")
     if seal_png:
-        from reportlab.lib.utils import ImageReader
-
         pdf.drawImage(ImageReader(io.BytesIO(seal_png)), width - 72 - 150, y - 90, 120, 120, mask="auto")
     pdf.setFont(font.name, 8)
     pdf.drawString(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Window
-from django.db.models.functions import ExtractYear, TruncDate
+from django.db.models.functions import Coalesce, ExtractYear, TruncDate
 from django.utils import timezone
 
 from shanqian.roles import sees_everything
@@ -185,7 +185,6 @@ def retained_until(contract: EmploymentContract) -> datetime.date | None:
 
 def _retention_end_expression():
     # The effective end: the ending if recorded, else the term's end for a record no longer active.
-    from django.db.models.functions import Coalesce
 
     return Coalesce("ended_on", "end_date")
 

@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
+from .services import ledger_daily as run
+
 
 @shared_task(name="signing.ledger.tasks.ledger_daily", ignore_result=True)
 def ledger_daily() -> dict:
     """Once a day: terms that ran out → 已到期, then the reminders (each sent once)."""
-    from .services import ledger_daily as run
-
     return run()

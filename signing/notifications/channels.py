@@ -23,10 +23,14 @@ import datetime
 
 from django.conf import settings
 
+from employees.models import Employee, WechatUser
+from employees.sms import NoticeNotConfigured, send_notice
+from employees.wechat_api import SubscribeMessage, SubscribeRejected, WechatUnavailable, send_subscribe_message
 from shanqian import outbox
 from shanqian.errors import RateLimited, UpstreamFailed
 from shanqian.outbox import Delivered, Fail, Retry, RetryPolicy
 
+from ..privacy.models import DeletionRequest
 from . import hr, webhooks
 
 WORKER_WECHAT = "worker.wechat"
@@ -37,9 +41,6 @@ WEBHOOK = "webhook"
 
 
 def deliver_wechat(message) -> Delivered:
-    from employees.models import WechatUser
-    from employees.wechat_api import SubscribeMessage, SubscribeRejected, WechatUnavailable, send_subscribe_message
-
     payload = message.payload
     user = WechatUser.objects.select_related("platform").filter(pk=payload["user_id"]).first()
     if user is None:
@@ -73,10 +74,6 @@ def wechat_failed(message) -> None:
 
 
 def _notice_phone(payload: dict) -> str | None:
-    from employees.models import Employee
-
-    from ..privacy.models import DeletionRequest
-
     if payload.get("employee_id"):
         return Employee.objects.filter(pk=payload["employee_id"]).values_list("phone", flat=True).first()
     if payload.get("deletion_request_id"):
@@ -90,10 +87,6 @@ def _notice_phone(payload: dict) -> str | None:
 
 
 def deliver_sms(message) -> Delivered:
-    from employees.sms import NoticeNotConfigured, send_notice
-
-    from ..privacy.models import DeletionRequest
-
     payload = message.payload
     phone = _notice_phone(payload)
     if not phone:

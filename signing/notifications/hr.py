@@ -12,14 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import timezone
 
 from shanqian.outbox import Delivered, Fail, Retry
+from signing.models import SignApplication
 
 from . import catalog, wecom
 from .catalog import HrNotice
+from .models import WecomRobot
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,6 @@ def backoffice_link(application_id: int) -> str:
 
 
 def _application(application_id: int):
-    from signing.models import SignApplication
-
     return (
         SignApplication.objects.select_related("em", "company", "ad_user")
         .only(
@@ -92,8 +93,6 @@ def render(kind: str, application_id: int, values: dict) -> Rendered:
 
 
 def deliver_email(message) -> Delivered:
-    from django.contrib.auth import get_user_model
-
     payload = message.payload
     handler = get_user_model().objects.filter(pk=payload["handler_id"]).only("email", "is_active").first()
     if handler is None or not handler.is_active:
@@ -110,8 +109,6 @@ def deliver_email(message) -> Delivered:
 
 
 def deliver_wecom(message) -> Delivered:
-    from .models import WecomRobot
-
     payload = message.payload
     robot = WecomRobot.objects.filter(pk=payload["robot_id"]).first()
     if robot is None or not robot.enabled:

@@ -15,7 +15,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from shanqian.outbound import UnsafeUrl, check_url
+
 from .catalog import WebhookEvent, WorkerNotice
+from .subscribe import clean_mapping
+from .wecom import WecomUrlError, clean_robot_url
 
 
 class SubscribeTemplate(models.Model):
@@ -48,8 +52,6 @@ class SubscribeTemplate(models.Model):
         return f"{self.get_kind_display()}（{self.template_id}）"
 
     def clean(self):
-        from .subscribe import clean_mapping
-
         if self.mapping is None:  # missing: the field's own check reports it
             return
         try:
@@ -109,8 +111,6 @@ class WebhookEndpoint(models.Model):
         return f"{self.name}（{self.platform.code}）" if self.platform_id else self.name
 
     def clean(self):
-        from shanqian.outbound import UnsafeUrl, check_url
-
         errors = {}
         try:
             self.url = check_url(self.url, allow_private=settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES)
@@ -166,8 +166,6 @@ class WecomRobot(models.Model):
         return self.name
 
     def clean(self):
-        from .wecom import WecomUrlError, clean_robot_url
-
         errors = {}
         if (self.handler_id is None) == (self.company_id is None):
             errors["handler"] = ["请在“处理人”和“用人单位”中选择且只选择一项。"]

@@ -33,12 +33,15 @@ import datetime
 import uuid
 from dataclasses import dataclass, field, replace
 
-from django.db import transaction
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from shanqian import outbox
 from shanqian.errors import InvalidInput
+from signing.models import SignApplication, SignedDocument, SignStatus
 
 from . import catalog, channels, subscribe, webhooks
 from .catalog import HrNotice, WebhookEvent, WorkerNotice
@@ -109,15 +112,11 @@ def _context_of(row: dict) -> _Context:
 
 
 def _context(application) -> _Context:
-    from signing.models import SignApplication
-
     return _context_of(SignApplication.objects.filter(pk=application.pk).values(*_CONTEXT_FIELDS).get())
 
 
 def _contexts(application_ids) -> dict[int, _Context]:
     """The contexts of many applications in one query (a batch of notices)."""
-    from signing.models import SignApplication
-
     rows = SignApplication.objects.filter(pk__in=list(application_ids)).values(*_CONTEXT_FIELDS)
     return {row["pk"]: _context_of(row) for row in rows}
 
@@ -142,8 +141,6 @@ class _Batch:
     """
 
     def __init__(self, contexts: list[_Context], *, worker_kind: str | None = None, hr: bool = True):
-        from django.db import connection
-
         self.templates: dict[int, SubscribeTemplate] = {}
         self._unused: dict[tuple[int, str], list[SubscribeAcceptance]] = {}
         self._acceptances: dict[int, SubscribeAcceptance] = {}
@@ -212,8 +209,6 @@ class _Batch:
 
 
 def _worker_values(ctx: _Context, kind: str, values: dict | None) -> dict:
-    from signing.models import SignStatus
-
     base = {
         "company_name": ctx.company_name,
         "work_pos": ctx.work_pos,
@@ -228,8 +223,6 @@ def _worker_values(ctx: _Context, kind: str, values: dict | None) -> dict:
 
 
 def _add_worker_notice(ctx: _Context, kind: str, values: dict | None = None, *, batch: _Batch | None = None) -> None:
-    from django.conf import settings
-
     values = _worker_values(ctx, kind, values)
     label = catalog.WorkerNotice(kind).label
     text, params = catalog.sms_text_and_params(kind, values)
@@ -313,8 +306,6 @@ def _add_hr_notice(
     summary = f"签约申请 #{ctx.application_id}：{label}"
     email = ctx.handler_email
     if handler_id != ctx.handler_id:
-        from django.contrib.auth import get_user_model
-
         email = get_user_model().objects.filter(pk=handler_id).values_list("email", flat=True).first() or ""
     if email:
         ctx.messages.append(
@@ -398,8 +389,6 @@ def _personal(ctx: _Context) -> dict:
 
 def on_status_changed(*, application, source: int | None, target: int, actor_staff=None) -> list:
     """Every notice a move causes (see the module docstring), written in the move's transaction."""
-    from signing.models import SignStatus
-
     ctx = _context(application)
     now = timezone.now().isoformat(timespec="seconds")
     _add_webhook(
@@ -450,8 +439,6 @@ def on_status_changed(*, application, source: int | None, target: int, actor_sta
 
 
 def _document_sha256(application_id: int) -> str | None:
-    from signing.models import SignedDocument
-
     return SignedDocument.objects.filter(application_id=application_id).values_list("sha256", flat=True).first()
 
 
@@ -540,8 +527,6 @@ def deletion_outcome(*, deletion, kind: str, employee_id: int | None, values: di
     for this one notice (``DeletionRequest.notice_phone``, cleared once delivered). Nothing is
     written when there is neither, or ``NOTIFY_SMS_FALLBACK`` is off.
     """
-    from django.conf import settings
-
     if not settings.NOTIFY_SMS_FALLBACK or (employee_id is None and not deletion.notice_phone):
         return []
     values = {"status_text": deletion.get_status_display(), "tip": catalog.TIPS[kind], **(values or {})}

@@ -28,6 +28,8 @@ from django.conf import settings
 from shanqian import outbound
 from shanqian.outbox import Delivered, Fail, Retry
 
+from .models import WebhookEndpoint
+
 USER_AGENT = "Shanqian-Webhook/1"
 
 
@@ -46,8 +48,6 @@ def body_for(*, event_id: str, event: str, created_at: str, data: dict) -> str:
 
 
 def deliver(message) -> Delivered:
-    from .models import WebhookEndpoint
-
     payload = message.payload
     endpoint = WebhookEndpoint.objects.filter(pk=payload.get("endpoint_id")).first()
     if endpoint is None:

@@ -46,7 +46,7 @@ from functools import cache
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
@@ -208,8 +208,6 @@ def get_ca_backend() -> CaBackend:
 
 def csr_for(key, request: EventCertificateRequest) -> x509.CertificateSigningRequest:
     """The PKCS#10 request of an event key: the subject the certificate should carry, signed by the key."""
-    from cryptography.hazmat.primitives import hashes
-
     subject = x509.Name(
         [
             x509.NameAttribute(x509.oid.NameOID.COUNTRY_NAME, "CN"),

@@ -21,10 +21,14 @@ from django.core.checks import Error, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
+from .backends import get_ca_backend
+from .hierarchy import Held
+from .keystore import MIN_PASSPHRASE_LENGTH, KeyUndecryptable, PassphraseMissing
+from .models import PkiCertificate
+from .tsa import load_trust_roots, tsa_mode
+
 
 def _tsa_messages() -> list:
-    from .tsa import tsa_mode
-
     mode = tsa_mode()
     if mode == "missing":
         return [
@@ -71,7 +75,6 @@ def _passphrase_messages() -> list:
                 id="signing.W003",
             )
         ]
-    from .keystore import MIN_PASSPHRASE_LENGTH
 
     if len(configured) < MIN_PASSPHRASE_LENGTH:
         return [
@@ -85,10 +88,6 @@ def _passphrase_messages() -> list:
 
 
 def _hierarchy_messages() -> list:
-    from .hierarchy import Held
-    from .keystore import KeyUndecryptable, PassphraseMissing
-    from .models import PkiCertificate
-
     try:
         held = [
             row
@@ -123,16 +122,12 @@ def _hierarchy_messages() -> list:
 
 
 def _backend_messages() -> list:
-    from .backends import get_ca_backend
-
     try:
         get_ca_backend()
     except ImproperlyConfigured as exc:
         return [Error(str(exc), hint="可选 local，或证书机构后端类的完整路径。", id="signing.E005")]
     path = settings.SIGNING_TSA_TRUST_ROOTS
     if path:
-        from .tsa import load_trust_roots
-
         try:
             load_trust_roots(Path(path))
         except (OSError, ValueError) as exc:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 CLOCK_SKEW = datetime.timedelta(minutes=2)
@@ -265,8 +266,6 @@ def signer_ocsp_response(
     certificate's own ``notAfter`` if sooner — the window in which a
     long-term validator places the signature (see ``CaBackend.signer_status``).
     """
-    from cryptography.x509 import ocsp
-
     this_update = (now - CLOCK_SKEW).replace(microsecond=0)
     next_update = min(certificate.not_valid_after_utc, this_update + CLOCK_SKEW + datetime.timedelta(minutes=minutes))
     response = (

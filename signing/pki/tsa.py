@@ -23,8 +23,9 @@ a token for another digest — surfaces as ``TimestampUnavailable``
 import datetime
 import logging
 import secrets
+from pathlib import Path
 
-from asn1crypto import algos, cms, core, tsp
+from asn1crypto import algos, cms, core, pem, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -231,10 +232,6 @@ def get_timestamper() -> TimeStamper | None:
 
 def load_trust_roots(path) -> list[asn1_x509.Certificate]:
     """The certificates of a PEM bundle or a DER file (``SIGNING_TSA_TRUST_ROOTS``)."""
-    from pathlib import Path
-
-    from asn1crypto import pem
-
     data = Path(path).read_bytes()
     if pem.detect(data):
         return [asn1_x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]

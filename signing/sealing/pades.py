@@ -43,7 +43,7 @@ from pyhanko.sign.signers import pdf_signer
 from pyhanko.sign.timestamps import TimestampRequestError
 from pyhanko.sign.timestamps.api import TimeStamper
 from pyhanko.sign.validation import DocumentSecurityStore
-from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
 
 from shanqian.errors import Conflict
 
@@ -191,8 +191,6 @@ def _reserve(credential: SigningCredential, *, external: bool) -> int:
 
 def _external_revinfo(tsa_certs: list[asn1_x509.Certificate], trust_roots) -> tuple[list, list]:
     """CRLs and OCSP responses for an external TSA's chain, fetched online (the TSA's own CA publishes them)."""
-    from pyhanko_certvalidator import CertificateValidator
-
     leaves = [c for c in tsa_certs if not c.ca]
     if not leaves:
         return [], []

@@ -31,18 +31,20 @@ import logging
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import default_storage
 from pypdf import PdfReader, PdfWriter
 
 from employees.masking import mask_id_number, mask_phone
 from shanqian.errors import Conflict, UpstreamBusy
 
-from ..models import SignEvent
+from ..models import SignedDocument, SignEvent
 from ..pki.backends import get_ca_backend
 from ..pki.credentials import company_credential, event_credential, event_request
 from ..pki.hierarchy import describe
 from ..pki.tsa import get_timestamper, tsa_trust_roots
 from .certificate import AuditEventRow, CertificateData, format_time, render_certificate, trail_order
 from .pades import SealOutcome, seal_pades
+from .storage import store_sealed_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -431,9 +433,6 @@ def seal_and_archive(
     stored file is deleted here (and ``on_stored(name)`` lets the caller delete
     it when its transaction fails later) so no orphan is left.
     """
-    from ..models import SignedDocument
-    from .storage import store_sealed_pdf
-
     signed = sign_contract_document(
         application=application, document_pdf=document_pdf, facts=facts, authorization=authorization
     )
@@ -453,8 +452,6 @@ def seal_and_archive(
         )
         store_rows(application, [*signed.signing_rows, *signed.after_rows])
     except BaseException:
-        from django.core.files.storage import default_storage
-
         default_storage.delete(stored.name)
         raise
     return document, signed

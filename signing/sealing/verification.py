@@ -35,10 +35,14 @@ import logging
 import re
 from dataclasses import asdict, dataclass, field
 
+from asn1crypto import crl as asn1_crl
 from asn1crypto import parser as asn1_parser
 from asn1crypto import x509 as asn1_x509
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESPassed
+from pyhanko.sign.validation import async_validate_pdf_timestamp
 from pyhanko.sign.validation.ades import ades_lta_validation
 from pyhanko.sign.validation.policy_decl import (
     LocalKnowledge,
@@ -54,10 +58,12 @@ from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolic
 from pyhanko_certvalidator.registry import SimpleTrustManager
 from pyhanko_certvalidator.revinfo.archival import CRLContainer
 
+from ..pki.crl import crl_current
 from ..pki.hierarchy import Held, describe_asn1
-from ..pki.models import CertificateKind, PkiCertificate
+from ..pki.models import CA_KINDS, CertificateKind, PkiCertificate
 from ..pki.tsa import tsa_trust_roots
 from .certificate import SHANGHAI, format_time
+from .verify import verify_sealed_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -277,11 +283,6 @@ def _current_crls() -> list:
     in the DSS stop being current after SIGNING_CRL_VALIDITY_DAYS. Everything
     older is judged with what the DSS proved at the document timestamp's time.
     """
-    from asn1crypto import crl as asn1_crl
-
-    from ..pki.crl import crl_current
-    from ..pki.models import CA_KINDS
-
     lists = []
     # Only the CAs that certify time-stamping authorities: a current CRL of the signers' CA would
     # stop the time slide at "now", where the worker's event certificate has long expired.
@@ -299,8 +300,6 @@ def _dss_covers(reader, signature) -> bool:
     try:
         dss = reader.root["/DSS"]
         crl_issuers = set()
-        from asn1crypto import crl as asn1_crl
-
         for ref in dss.get("/CRLs", []):
             crl_issuers.add(asn1_crl.CertificateList.load(ref.get_object().data).issuer.dump())
         certs = [asn1_x509.Certificate.load(ref.get_object().data) for ref in dss.get("/Certs", [])]
@@ -399,8 +398,6 @@ def verify_document(pdf: bytes) -> VerificationReport:
 
     roots = [Held.of(r).asn1 for r in PkiCertificate.objects.filter(kind=CertificateKind.ROOT)]
     if not roots:
-        from django.core.exceptions import ImproperlyConfigured
-
         raise ImproperlyConfigured("证书体系尚未初始化，无法核验：请先运行 manage.py pki_init。")
     tsa_roots = tsa_trust_roots()
     spec = _spec(roots, tsa_roots, _current_crls())
@@ -582,8 +579,6 @@ def _verify_one(reader, signature, spec, ts_context, known, fingerprints, revisi
 
 
 async def _validate_timestamp(signature, context):
-    from pyhanko.sign.validation import async_validate_pdf_timestamp
-
     return await async_validate_pdf_timestamp(signature, validation_context=context)
 
 
@@ -594,11 +589,6 @@ def verify_any(pdf: bytes):
     ``verify_sealed_pdf`` for files sealed before it by the single platform
     certificate — so files already issued keep verifying.
     """
-    from django.core.exceptions import ImproperlyConfigured
-    from django.db import DatabaseError
-
-    from .verify import verify_sealed_pdf
-
     try:
         report = verify_document(pdf)
     except (ImproperlyConfigured, DatabaseError):  # no PKI (or no tables) here: only legacy seals can exist

@@ -5,6 +5,7 @@ Exit code 0 when the file carries our signature and is intact, 1 otherwise
 (including unreadable files).
 """
 
+import json as json_module  # the --json option takes the name json in handle()
 import sys
 from pathlib import Path
 
@@ -42,8 +43,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         out = self.stdout
         if json and isinstance(result, VerificationReport):
-            import json as json_module
-
             out.write(json_module.dumps(result.as_dict(), ensure_ascii=False, indent=2))
             if not result.ok:
                 sys.exit(1)
