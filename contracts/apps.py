@@ -6,4 +6,5 @@ class ContractsConfig(AppConfig):
     verbose_name = "用人单位与合同"
 
     def ready(self):
+        # Imported here, not at the top: models load only once the app registry is ready.
         from . import signals  # noqa: F401  (staff edits clear the cached company list)

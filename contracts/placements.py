@@ -24,6 +24,9 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+import pypdfium2 as pdfium
+from pypdf import PdfReader
+
 VOCABULARY: dict[str, str] = {
     # employer
     "company_name": "用人单位名称",
@@ -117,8 +120,6 @@ def box_problem(box: Box, page_sizes: list[tuple[float, float]]) -> str:
 
 def acroform_placements(data: bytes) -> list[Box]:
     """A box for each widget of an AcroForm field named by a vocabulary key (pypdf)."""
-    from pypdf import PdfReader
-
     reader = PdfReader(io.BytesIO(data), strict=False)
     boxes = []
     for number, page in enumerate(reader.pages, start=1):
@@ -198,8 +199,6 @@ def find_text(data: bytes, texts) -> dict[str, list[tuple[int, float, float, flo
     Every occurrence of each of ``texts``: ``(page, left, top, right, bottom)`` in top-left points
     (pypdfium2's text search over each page's text layer).
     """
-    import pypdfium2 as pdfium
-
     found: dict[str, list[tuple[int, float, float, float, float]]] = {text: [] for text in texts}
     document = pdfium.PdfDocument(data)
     try:
@@ -250,8 +249,6 @@ def anchor_box(anchor: Anchor, hit: tuple[int, float, float, float, float]) -> B
 
 def anchor_placements(data: bytes, anchors=ANCHORS, *, skip_keys=()) -> list[Box]:
     """Boxes for the anchors found (each text value once, marks at every occurrence), clipped to the page."""
-    import pypdfium2 as pdfium
-
     document = pdfium.PdfDocument(data)
     try:
         sizes = [document[i].get_size() for i in range(len(document))]
@@ -307,8 +304,6 @@ def detect_placements(data: bytes) -> list[Box]:
 
 
 def page_sizes(data: bytes) -> list[tuple[float, float]]:
-    import pypdfium2 as pdfium
-
     document = pdfium.PdfDocument(data)
     try:
         return [document[i].get_size() for i in range(len(document))]
@@ -323,8 +318,6 @@ PAGE_IMAGE_SCALE = 1.5  # page images for the admin: 1 pt = 1.5 px (108 dpi)
 
 def page_png(data: bytes, page: int, *, scale: float = PAGE_IMAGE_SCALE) -> bytes:
     """Page ``page`` (1-based) of the PDF ``data`` as a PNG (pypdfium2: no system packages, no fonts needed)."""
-    import pypdfium2 as pdfium
-
     document = pdfium.PdfDocument(data)
     try:
         if not 1 <= page <= len(document):

@@ -50,7 +50,7 @@ def cjk_font_path() -> tuple[str, int]:
         path, _, face = spec.partition("#")
         return path, int(face) if face.isdigit() else 0
     try:
-        import paperang_p2_fonts_cjk
+        import paperang_p2_fonts_cjk  # a try: PDF_CJK_FONT may name another font instead
     except ImportError as exc:  # pinned in requirements.txt; only a broken install lacks it
         raise ImproperlyConfigured("没有可用的中文字体：请安装 paperang-p2-fonts-cjk 或设置 PDF_CJK_FONT。") from exc
     path = Path(paperang_p2_fonts_cjk.__file__).parent / "fonts" / "wqy-microhei.ttc"

@@ -21,6 +21,8 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
+from pypdf import PdfReader
 
 from shanqian.errors import InvalidInput
 from shanqian.text import clean_text
@@ -54,8 +56,6 @@ def file_sha256(file: File) -> str:
 
 def contract_pdf_check(file: File) -> int:
     """The page count of ``file``; ``InvalidInput`` unless it is a readable, unencrypted PDF."""
-    from pypdf import PdfReader
-
     size = file.size
     if size is not None and size > CONTRACT_MAX_BYTES:
         raise InvalidInput(f"合同文件不能超过 {CONTRACT_MAX_BYTES // (1024 * 1024)} MB。")
@@ -87,8 +87,6 @@ def contract_pdf_check(file: File) -> int:
 
 def unembedded_fonts(file: File) -> list[str]:
     """The base names of the fonts a PDF uses without embedding them (pdffonts' ``emb no``)."""
-    from pypdf import PdfReader
-
     file.seek(0)
     reader = PdfReader(file, strict=False)
     missing: set[str] = set()
@@ -129,7 +127,6 @@ def unembedded_fonts(file: File) -> list[str]:
 def template_pdf_check(file: File) -> int:
     """``contract_pdf_check`` plus what a personalised contract needs: embedded fonts, upright pages."""
     pages = contract_pdf_check(file)
-    from pypdf import PdfReader
 
     try:
         missing = unembedded_fonts(file)
@@ -340,9 +337,6 @@ REVOKE_REASON_MAX_LENGTH = 256
 
 def authorisation_letter_check(file: File) -> str:
     """The letter's extension (pdf/png/jpg) after checking it is a readable PDF or image; ``InvalidInput`` else."""
-    from PIL import Image, UnidentifiedImageError
-    from pypdf import PdfReader
-
     if file.size is not None and file.size > LETTER_MAX_BYTES:
         raise InvalidInput(f"授权书不能超过 {LETTER_MAX_BYTES // (1024 * 1024)} MB。")
     file.seek(0)

@@ -6,4 +6,5 @@ class DictionariesConfig(AppConfig):
     verbose_name = "基础字典"
 
     def ready(self):
+        # Imported here, not at the top: models load only once the app registry is ready.
         from . import signals  # noqa: F401

@@ -8,12 +8,12 @@ The same rules are enforced again at run time (``employees.wechat.get_wechat_cli
 from django.conf import settings
 from django.core.checks import Error, register
 
+from .sms import BACKENDS as SMS_BACKENDS
+from .wechat import fake_refused_reason
+
 
 @register()
 def identity_gateways_check(app_configs=None, **kwargs):
-    from .sms import BACKENDS as SMS_BACKENDS
-    from .wechat import fake_refused_reason
-
     errors = []
     reason = fake_refused_reason()
     if reason:

@@ -45,6 +45,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from shanqian.errors import Code, Conflict, ConsentRequired, InvalidInput, NotFound
 from shanqian.schema import error_response
 
+from .consent_texts import DEFAULT_VERSION, default_policy
 from .models import Consent, ConsentPolicy, ConsentScope, WechatUser
 
 if TYPE_CHECKING:
@@ -209,8 +210,6 @@ def policy_publish(*, policy: ConsentPolicy) -> ConsentPolicy:
 
 
 def policy_ensure_defaults(*, platform: Platform) -> list[ConsentPolicy]:
-    from .consent_texts import DEFAULT_VERSION, default_policy
-
     created = []
     for scope in SCOPES:
         if ConsentPolicy.objects.filter(platform=platform, scope=scope).exists():

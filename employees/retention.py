@@ -21,6 +21,8 @@ from collections.abc import Callable
 
 from django.db.models import QuerySet
 
+from .models import Employee
+
 _rule: Callable[[], QuerySet] | None = None
 
 
@@ -32,8 +34,6 @@ def install(rule: Callable[[], QuerySet]) -> None:
 def retained_employee_ids() -> QuerySet:
     """The ids of employees whose data a contract still needs (a subquery)."""
     if _rule is None:
-        from .models import Employee
-
         return Employee.objects.filter(applications__isnull=False).values("pk")
     return _rule()
 

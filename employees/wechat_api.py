@@ -54,6 +54,8 @@ from django.core.cache import cache
 
 from shanqian.models import Platform
 
+from .wechat import fake_refused_reason
+
 logger = logging.getLogger("employees.wechat")
 
 STABLE_TOKEN_PATH = "/cgi-bin/stable_token"
@@ -248,8 +250,6 @@ class FakeSubscribeClient:
 
 def send_subscribe_message(*, platform: Platform, message: SubscribeMessage) -> None:
     """Send one subscribe message; raises ``SubscribeRefused``, ``SubscribeRejected`` or ``WechatUnavailable``."""
-    from .wechat import fake_refused_reason
-
     reason = fake_refused_reason()
     if reason:
         raise WechatUnavailable(reason)

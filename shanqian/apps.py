@@ -19,6 +19,7 @@ class ShanqianConfig(AppConfig):
     verbose_name = "系统与平台"
 
     def ready(self):
+        # Imported here, not at the top: the checks import the field helpers, which read the app registry.
         from . import fieldcrypt_checks  # noqa: F401  (registers the field-encryption key checks)
 
         post_migrate.connect(_ensure_handler_group, sender=self, dispatch_uid="shanqian_ensure_handler_group")

@@ -12,11 +12,15 @@ class SigningConfig(AppConfig):
         from employees.services import identity
 
         from .assignment import ApplicationAssignment
+        from .evidence.jobs import register_evidence_job
+        from .export import register_export_job
         from .ledger import admin as ledger_admin  # noqa: F401  (registers the ledger and its start panel)
+        from .ledger.export import register_export_job as register_ledger_export_job
         from .ledger.selectors import retained_employee_ids
         from .notifications import admin as notifications_admin  # noqa: F401  (registers its admin pages)
         from .notifications import channels
         from .pki import admin as pki_admin  # noqa: F401  (数字证书: the certificates and their revocation)
+        from .pki import checks  # noqa: F401  (registers the PKI and time-source system checks)
         from .privacy import admin as privacy_admin  # noqa: F401  (个人信息删除申请)
         from .services.contract_signing import sign_code_recipient_check
 
@@ -29,12 +33,6 @@ class SigningConfig(AppConfig):
         # The outbox channels this app delivers (shanqian.outbox): worker, HR and webhook notices.
         channels.register()
         # Exports of more than BULK_INLINE_LIMIT rows run as background jobs (shanqian.bulk).
-        from .export import register_export_job
-        from .ledger.export import register_export_job as register_ledger_export_job
-
         register_export_job()
         register_ledger_export_job()
-        from .evidence.jobs import register_evidence_job
-
         register_evidence_job()
-        from .pki import checks  # noqa: F401  (registers the PKI and time-source system checks)

@@ -8,6 +8,13 @@ AcroForm text field named by the vocabulary key over each blank (and a 骑缝章
 
 import io
 
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen import canvas
+
+from signing.sealing.fonts import certificate_font
+
 
 def _contract_clauses(*, years: int, city: str) -> list[tuple[str, list[str]]]:
     return [
@@ -139,13 +146,6 @@ def labour_contract_pdf(
     *, company_name: str, contract_name: str, years: int, city: str, placement: str = "anchors"
 ) -> bytes:
     """See the module docstring: about four A4 pages, fonts embedded, no form unless ``placement="acroform"``."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.units import mm
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-    from reportlab.pdfgen import canvas
-
-    from signing.sealing.fonts import certificate_font
-
     font = certificate_font().name
     width, height = A4
     left, right, top, bottom = 25 * mm, width - 25 * mm, height - 25 * mm, 25 * mm

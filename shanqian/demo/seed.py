@@ -30,6 +30,9 @@ from contracts.services import (
 from employees.consent import policy_ensure_defaults
 from shanqian.models import Platform
 from shanqian.roles import ensure_handler_group
+from signing.pki.company import company_certificate_issue
+from signing.pki.credentials import CompanyCertificateMissing, company_certificate_current
+from signing.pki.hierarchy import PkiNotInitialised
 
 from .contract_pdf import labour_contract_pdf
 
@@ -94,10 +97,6 @@ logger = logging.getLogger(__name__)
 
 def _company_certificate(company, summary: DemoSummary) -> None:
     """A company certificate under the local PKI (``pki_init`` first), so the demo companies can seal."""
-    from signing.pki.company import company_certificate_issue
-    from signing.pki.credentials import CompanyCertificateMissing, company_certificate_current
-    from signing.pki.hierarchy import PkiNotInitialised
-
     try:
         company_certificate_current(company)
     except CompanyCertificateMissing:

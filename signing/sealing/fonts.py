@@ -47,7 +47,7 @@ class CertificateFont:
 
 def _packaged_font_path() -> str | None:
     try:
-        import paperang_p2_fonts_cjk
+        import paperang_p2_fonts_cjk  # optional here: without it the certificate falls back to a CID font
     except ImportError:
         return None
     path = Path(paperang_p2_fonts_cjk.__file__).parent / "fonts" / "wqy-microhei.ttc"
