@@ -786,6 +786,18 @@ def jpeg_with_gps_and_orientation(size=(40, 20), orientation=6) -> bytes:
     return buffer.getvalue()
 
 
+def handwritten_signature() -> bytes:
+    """A transparent PNG with one dark stroke: what the mini-program uploads as a signature."""
+    image = Image.new("RGBA", (360, 140), (0, 0, 0, 0))
+    for x in range(40, 320):
+        y = 70 + int(25 * ((x % 60) / 60 - 0.5))
+        for dy in range(-2, 3):
+            image.putpixel((x, y + dy), (10, 10, 60, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 def png_header_only(width: int, height: int) -> bytes:
     """A PNG that declares ``width`` x ``height`` but carries no real pixel data."""
 

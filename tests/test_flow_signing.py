@@ -19,7 +19,6 @@ import responses
 from captcha.models import CaptchaStore
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from PIL import Image
 from pypdf import PdfReader
 from rest_framework.test import APIClient
 
@@ -31,7 +30,14 @@ from signing.sealing import archived_document
 from signing.sealing.verification import verify_document
 from signing.services import applications as services
 from tests.envelope import assert_error, assert_ok
-from tests.factories import ID_NUMBER, consent_through_api, make_world, resume_payload, signing_ready
+from tests.factories import (
+    ID_NUMBER,
+    consent_through_api,
+    handwritten_signature,
+    make_world,
+    resume_payload,
+    signing_ready,
+)
 from tests.support.sms import sent_sms
 
 pytestmark = pytest.mark.django_db
@@ -63,17 +69,6 @@ def request_sms_code(client, *, phone: str, purpose: str) -> str:
     message = sent_sms()[-1]
     assert message["phone"] == phone
     return message["code"]
-
-
-def handwritten_signature() -> bytes:
-    image = Image.new("RGBA", (360, 140), (0, 0, 0, 0))
-    for x in range(40, 320):
-        y = 70 + int(25 * ((x % 60) / 60 - 0.5))
-        for dy in range(-2, 3):
-            image.putpixel((x, y + dy), (10, 10, 60, 255))
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def squash(text: str) -> str:

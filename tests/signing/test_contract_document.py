@@ -21,8 +21,7 @@ from signing.documents.render import PageBox, fill_pdf, fit
 from signing.documents.values import rmb_upper
 from signing.models import SignApplication
 from tests.envelope import assert_ok
-from tests.factories import TEMPLATE_PLACEMENTS, UploadFactory, make_signer, pdf_bytes, sign_code
-from tests.test_flow_signing import handwritten_signature
+from tests.factories import TEMPLATE_PLACEMENTS, UploadFactory, handwritten_signature, make_signer, pdf_bytes, sign_code
 
 pytestmark = pytest.mark.django_db
 

@@ -7,6 +7,10 @@ import re
 import subprocess
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from django.conf import settings
+from django.core.cache import caches
+from django.db import connection
 from django.utils import timezone
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.ades import ades_lta_validation
@@ -182,3 +186,56 @@ def pyhanko_lta(pdf: bytes, *, root: bytes, known_crls=()):
         if signature.sig_object_type == "/Sig":
             results[signature.field_name] = asyncio.run(ades_lta_validation(signature, spec))
     return results
+
+
+# Where a private key could have been left behind: every form of it, and the bytes of the database,
+# the stored files and the caches to search for them.
+def key_forms(key) -> list[bytes]:
+    """Every way the private key could have been written down."""
+    scalar = key.private_numbers().private_value.to_bytes(32, "big")
+    pkcs8 = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    sec1 = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    )
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    body = b"".join(pem.splitlines()[1:-1])
+    return [
+        scalar,
+        scalar.hex().encode(),
+        scalar.hex().upper().encode(),
+        pkcs8,
+        sec1,
+        body[:48],
+        str(key.private_numbers().private_value).encode(),
+    ]
+
+
+def database_bytes() -> bytes:
+    chunks = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608 -- table names from introspection
+            for row in cursor.fetchall():
+                for value in row:
+                    if isinstance(value, memoryview | bytes | bytearray):
+                        chunks.append(bytes(value))
+                    elif value is not None:
+                        chunks.append(str(value).encode())
+    return b"\n".join(chunks)
+
+
+def storage_bytes() -> bytes:
+    root = Path(settings.MEDIA_ROOT)
+    return b"\n".join(p.read_bytes() for p in root.rglob("*") if p.is_file()) if root.exists() else b""
+
+
+def cache_bytes() -> bytes:
+    chunks = []
+    for cache in caches.all():
+        store = getattr(cache, "_cache", None)  # LocMemCache keeps pickled values here
+        if store is not None:
+            chunks.extend(v if isinstance(v, bytes) else str(v).encode() for v in store.values())
+            chunks.extend(str(k).encode() for k in store)
+    return b"\n".join(chunks)

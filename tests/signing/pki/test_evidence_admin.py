@@ -88,7 +88,7 @@ def test_the_page_has_the_button_and_the_download_is_audited(pki, world, handler
     pages = text.split("\f")
     for part in ("一、概要", "二、身份核验", "三、签署意愿", "四、全部事件", "五、数字证书", "六、可信时间戳"):
         assert sum(part in page for page in pages) == 1, part
-    assert "出证包" in text or "证据" in text
+    assert "电子劳动合同签署证据报告" in text and "本出证包内的文件及其 SHA-256" in text
 
 
 def test_no_package_for_an_unsigned_application_or_another_handlers(pki, world, handler_client, other_handler):

@@ -30,9 +30,7 @@ from tests.envelope import assert_error, assert_ok
 from tests.factories import sign_code, signature_url
 from tests.support.storage import sealed_files
 
-from .helpers import nss_database, pdfsig, pyhanko_lta, root_der
-from .test_event_key import _cache_bytes, _database_bytes, _forms, _storage_bytes
-from .test_tsa import tsa_server  # noqa: F401 -- the HTTP TSA fixture
+from .helpers import cache_bytes, database_bytes, key_forms, nss_database, pdfsig, pyhanko_lta, root_der, storage_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -153,18 +151,18 @@ def test_the_event_key_of_an_api_signing_is_never_persisted(pki, signer, monkeyp
     record = PkiCertificate.objects.get(kind=CertificateKind.EVENT)
     assert bytes(record.key_pem) == b""
     haystacks = {
-        "database": _database_bytes(),
-        "storage": _storage_bytes(),
-        "cache": _cache_bytes(),
+        "database": database_bytes(),
+        "storage": storage_bytes(),
+        "cache": cache_bytes(),
         "logs": caplog.text.encode(),
     }
     for where, haystack in haystacks.items():
-        for form in _forms(made[0]):
+        for form in key_forms(made[0]):
             assert form not in haystack, f"event key material found in {where}"
 
 
 @pytest.mark.parametrize("mode", ["slow", "garbage", "error"])
-def test_a_failing_tsa_is_a_503_nothing_is_stored_and_the_code_still_signs(tsa_server, signer, mode):  # noqa: F811
+def test_a_failing_tsa_is_a_503_nothing_is_stored_and_the_code_still_signs(tsa_server, signer, mode):
     before = nothing_left(signer)
     code = sign_code(signer.employee.phone)
     tsa_server.mode = mode
