@@ -404,7 +404,7 @@ class RealnamePassForm(forms.Form):
     """No fields: the confirmation page of 实名成功."""
 
 
-# The decisions, served by shanqian.admin_tools.ReviewActionsMixin (the service is looked up at call time).
+# The decisions, served by shanqian.admin_reviews.ReviewActionsMixin (the service is looked up at call time).
 DECISIONS = {
     "pass": ReviewAction(
         name="pass",

@@ -3,7 +3,7 @@
 
 Nobody edits an application, an event or a document by hand. Every status change
 goes through ``signing.services.applications`` — the moves 审核通过 / 驳回 / 取消 / 线下签约,
-declared once in ``REVIEWS`` and served by ``shanqian.admin_tools.ReviewActionsMixin``:
+declared once in ``REVIEWS`` and served by ``shanqian.admin_reviews.ReviewActionsMixin``:
 in bulk from the list (the ``delete_selected`` pattern) or one at a time from the
 application's page (``<id>/review/<move>/``). So ``has_change_permission`` is False
 everywhere here and the model's ``change`` permission is read as "may review"
@@ -25,9 +25,8 @@ from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -47,9 +46,9 @@ from employees.resume_display import (
     work_table,
 )
 from shanqian import bulk
+from shanqian.admin_export import ExcelExportMixin
 from shanqian.admin_personal import PersonalDataRevealMixin, may_export_unmasked, personal, revealed
 from shanqian.admin_reviews import ActionRefused, ReviewAction, ReviewActionsMixin
-from shanqian.admin_search import search_redirect
 from shanqian.admin_site import StartPanel
 from shanqian.admin_tools import ReadOnlyAdminMixin, local_time, masked, object_from
 from shanqian.client import client_context
@@ -65,12 +64,12 @@ from .admin_verify import verify_document_urls
 from .display import application_badge
 from .evidence.jobs import EVIDENCE_FIELDS, EVIDENCE_JOB, evidence_job_params
 from .evidence.package import EvidenceUnavailable, bundle, evidence_package, evidence_packages
-from .export import CONTENT_TYPE, EXPORT_JOB, applications_xlsx, export_filename
+from .export import EXPORT_JOB, applications_xlsx, export_filename
 from .models import SignApplication, SignedDocument, SignEvent, SignStatus
 from .selectors import WORK_QUEUE_ORDERING, application_dashboard, applications_visible_to
 from .services import applications as services
 
-# --- the review moves: one table, served by shanqian.admin_tools.ReviewActionsMixin ---------------
+# --- the review moves: one table, served by shanqian.admin_reviews.ReviewActionsMixin ---------------
 
 
 def _one_company(applications) -> dict:
@@ -212,7 +211,12 @@ class SignEventInline(ReadOnlyInlineMixin, admin.TabularInline):
 
 @admin.register(SignApplication)
 class SignApplicationAdmin(
-    PersonalDataRevealMixin, NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+    PersonalDataRevealMixin,
+    NumberSearchMixin,
+    ReviewActionsMixin,
+    ExcelExportMixin,
+    ReadOnlyAdminMixin,
+    admin.ModelAdmin,
 ):
     list_display_links = ("employee_name",)
     list_filter = ("status", "company", HandlerFilter, ("apply_time", admin.DateFieldListFilter))
@@ -541,71 +545,18 @@ class SignApplicationAdmin(
 
     # --- export --------------------------------------------------------------------------------------
 
-    # Masked for everybody; ?full=1 (superusers only) exports in full and writes an access record.
-    FULL_EXPORT_FIELDS = ("手机号", "身份证号")
+    export_job = EXPORT_JOB
+    export_row_label = "em__real_name"
+    export_ordering = WORK_QUEUE_ORDERING
 
-    def export_view(self, request):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        # A term in ?q= goes to the session first, like the list's; a lost search goes back to the list.
-        listing = reverse("admin:signing_signapplication_changelist", current_app=self.admin_site.name)
-        moved = search_redirect(request, expired_path=listing)
-        if moved is not None:
-            return moved
-        full = request.GET.get("full") == "1"
-        if full and not may_export_unmasked(request.user):
-            raise PermissionDenied
-        get = request.GET.copy()
-        get.pop("full", None)
-        request.GET = get  # the ChangeList reads only its own filters
-        try:
-            changelist = self.get_changelist_instance(request)
-        except IncorrectLookupParameters:
-            url = reverse("admin:signing_signapplication_changelist", current_app=self.admin_site.name)
-            return HttpResponseRedirect(f"{url}?e=1")
-        # The whole filtered list: more than BULK_INLINE_LIMIT rows is a background job too.
-        return self._export_selected(request, changelist.queryset, full=full)
+    def export_xlsx(self, queryset, *, mask):
+        return applications_xlsx(queryset, mask=mask)
 
-    def _xlsx_response(self, request, queryset, *, full=False):
-        if full:
-            export_record(request=request, model=self.model, count=queryset.count(), fields=self.FULL_EXPORT_FIELDS)
-        output = applications_xlsx(queryset, mask=not full)
-        response = FileResponse(output, as_attachment=True, filename=export_filename(), content_type=CONTENT_TYPE)
-        response["Cache-Control"] = "no-store"
-        return response
+    def export_filename(self):
+        return export_filename()
 
-    @admin.action(description="导出 Excel", permissions=["view"])
-    def export_selected(self, request, queryset):
-        return self._export_selected(request, queryset, full=False)
-
-    @admin.action(description="导出 Excel（完整信息，将记录访问）", permissions=["view"])
-    def export_selected_full(self, request, queryset):
-        if not may_export_unmasked(request.user):
-            raise PermissionDenied
-        return self._export_selected(request, queryset, full=True)
-
-    def _export_selected(self, request, queryset, *, full):
-        # Counted up to the limit only: deciding must not count a million rows.
-        if bulk.runs_inline(queryset.order_by()[: bulk.inline_limit() + 1].count()):
-            return self._xlsx_response(request, queryset, full=full)
-        # More rows than BULK_INLINE_LIMIT: a background job writes the file; its page links it.
-        rows = [
-            (pk, f"{name}（#{pk}）")
-            for pk, name in queryset.order_by(*WORK_QUEUE_ORDERING).values_list("pk", "em__real_name")
-        ]
-        if full:
-            export_record(request=request, model=self.model, count=len(rows), fields=self.FULL_EXPORT_FIELDS)
-        job = bulk.start(
-            action=EXPORT_JOB,
-            rows=rows,
-            params={"full": True} if full else {},
-            user=request.user,
-            return_url=self._admin_url(request, "changelist"),
-        )
-        self.message_user(
-            request, f"「导出 Excel」共 {job.total} 条，已转为后台任务 #{job.pk}：完成后在本页下载文件。", messages.INFO
-        )
-        return HttpResponseRedirect(bulk.progress_url(job))
+    def export_return_url(self, request):
+        return self._admin_url(request, "changelist")
 
 
 def _zip_response(content: bytes, filename: str) -> HttpResponse:

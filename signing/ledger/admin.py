@@ -18,10 +18,10 @@ from __future__ import annotations
 import datetime
 from urllib.parse import urlencode
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -29,17 +29,15 @@ from django.utils.html import format_html
 
 from employees.masking import mask_id_number, mask_phone
 from employees.resume_display import NumberSearchMixin
-from shanqian import bulk
+from shanqian.admin_export import ExcelExportMixin
 from shanqian.admin_personal import PersonalDataRevealMixin, may_export_unmasked, personal
 from shanqian.admin_reviews import ActionRefused, ReviewAction, ReviewActionsMixin
-from shanqian.admin_search import search_redirect
 from shanqian.admin_site import StartPanel
 from shanqian.admin_tools import ReadOnlyAdminMixin, masked, object_from, status_badge
 from shanqian.charts import Bar, bar_chart, funnel_chart
 from shanqian.client import client_context
 from shanqian.errors import ApiError
 from shanqian.paginators import EstimatedCountPaginator
-from shanqian.pii_access import export_record
 from shanqian.roles import sees_everything
 from shanqian.storage import signed_file_url
 
@@ -50,7 +48,7 @@ from ..services import applications as application_services
 from . import selectors
 from . import services as ledger_services
 from .admin_forms import EndForm, RenewForm
-from .export import CONTENT_TYPE, EXPORT_JOB, contracts_xlsx, export_filename
+from .export import EXPORT_JOB, contracts_xlsx, export_filename
 from .models import ContractStatus, EmploymentContract, TermType
 
 TONES = {
@@ -151,7 +149,12 @@ LEDGER_MOVES = {
 
 @admin.register(EmploymentContract)
 class EmploymentContractAdmin(
-    PersonalDataRevealMixin, NumberSearchMixin, ReviewActionsMixin, ReadOnlyAdminMixin, admin.ModelAdmin
+    PersonalDataRevealMixin,
+    NumberSearchMixin,
+    ReviewActionsMixin,
+    ExcelExportMixin,
+    ReadOnlyAdminMixin,
+    admin.ModelAdmin,
 ):
     list_display_links = ("employee_name",)
     list_filter = ("status", "company", EndingWithinFilter, HandlerFilter, "term_type")
@@ -386,67 +389,15 @@ class EmploymentContractAdmin(
 
     # --- export ----------------------------------------------------------------------------------------
 
-    # Masked for everybody; ?full=1 (superusers only) exports in full and writes an access record.
-    FULL_EXPORT_FIELDS = ("手机号", "身份证号")
+    export_job = EXPORT_JOB
+    export_row_label = "employee__real_name"
+    export_ordering = ("-id",)
 
-    def export_view(self, request):
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        # A term in ?q= goes to the session first, like the list's; a lost search goes back to the list.
-        listing = reverse("admin:signing_employmentcontract_changelist", current_app=self.admin_site.name)
-        moved = search_redirect(request, expired_path=listing)
-        if moved is not None:
-            return moved
-        full = request.GET.get("full") == "1"
-        if full and not may_export_unmasked(request.user):
-            raise PermissionDenied
-        get = request.GET.copy()
-        get.pop("full", None)
-        request.GET = get  # the ChangeList reads only its own filters
-        try:
-            changelist = self.get_changelist_instance(request)
-        except IncorrectLookupParameters:
-            return HttpResponseRedirect(f"{self._url('changelist')}?e=1")
-        return self._export(request, changelist.queryset, full=full)
+    def export_xlsx(self, queryset, *, mask):
+        return contracts_xlsx(queryset, mask=mask)
 
-    def _xlsx_response(self, request, queryset, *, full=False):
-        if full:
-            export_record(request=request, model=self.model, count=queryset.count(), fields=self.FULL_EXPORT_FIELDS)
-        output = contracts_xlsx(queryset, mask=not full)
-        response = FileResponse(output, as_attachment=True, filename=export_filename(), content_type=CONTENT_TYPE)
-        response["Cache-Control"] = "no-store"
-        return response
-
-    @admin.action(description="导出 Excel", permissions=["view"])
-    def export_selected(self, request, queryset):
-        return self._export(request, queryset, full=False)
-
-    @admin.action(description="导出 Excel（完整信息，将记录访问）", permissions=["view"])
-    def export_selected_full(self, request, queryset):
-        if not may_export_unmasked(request.user):
-            raise PermissionDenied
-        return self._export(request, queryset, full=True)
-
-    def _export(self, request, queryset, *, full):
-        """Up to BULK_INLINE_LIMIT rows in the request; more: a background job writes the file."""
-        if bulk.runs_inline(queryset.order_by()[: bulk.inline_limit() + 1].count()):
-            return self._xlsx_response(request, queryset, full=full)
-        rows = [
-            (pk, f"{name}（#{pk}）") for pk, name in queryset.order_by("-id").values_list("pk", "employee__real_name")
-        ]
-        if full:
-            export_record(request=request, model=self.model, count=len(rows), fields=self.FULL_EXPORT_FIELDS)
-        job = bulk.start(
-            action=EXPORT_JOB,
-            rows=rows,
-            params={"full": True} if full else {},
-            user=request.user,
-            return_url=self._url("changelist"),
-        )
-        self.message_user(
-            request, f"「导出 Excel」共 {job.total} 条，已转为后台任务 #{job.pk}：完成后在本页下载文件。", messages.INFO
-        )
-        return HttpResponseRedirect(bulk.progress_url(job))
+    def export_filename(self):
+        return export_filename()
 
     # --- the evidence package, the retention report -------------------------------------------------
 
