@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from django.db.models import QuerySet
 
-from .models import Employee
+from .models import Employee, WechatUser
 
 _rule: Callable[[], QuerySet] | None = None
 
@@ -55,8 +55,6 @@ ANONYMOUS_NAME = "（已删除）"
 
 def anonymous_employee_ids(platform_ids) -> dict[int, int]:
     """``{platform id: id of its anonymous applicant}``, created on first use. One query once they exist."""
-    from .models import Employee, WechatUser
-
     platform_ids = set(platform_ids)
     found = dict(
         Employee.objects.filter(user__platform_id__in=platform_ids, user__openid=ANONYMOUS_OPENID).values_list(
