@@ -14,8 +14,19 @@ checks still answer 200 from the database, and no request waits longer than a se
 of Redis coming back; no login is lost or written twice (one session-token row per 200, none
 per 503); and no limit fails open (a throttled endpoint never answers 200 while Redis is gone).
 
+Robust under load without asserting less: every phase lasts until enough requests have completed
+in it (a condition, not a fixed sleep, so a slow shared machine samples as much as a fast one);
+a freeze counts from the moment the kernel reports the process stopped; the requests that ran
+entirely inside an outage window (sent after the kill or stop landed, answered before the restart
+or thaw began) are held to the strict rule — not one limited request let through; recovery is
+measured on each instance in parallel, from the moment the restarted Redis answers PING to the
+first 200 of that instance, and an outage whose recovery misses the second (a stalled machine) is
+repeated, at most ``RECOVERY_ATTEMPTS`` times in all, every attempt reported (and every attempt's
+outage window held to all of the above). "Before" is judged on the requests answered before the
+first outage began: one in flight when Redis was killed is neither before nor inside.
+
 Runs when the suite runs on PostgreSQL and ``redis-server`` is installed (.ci/run installs it);
-skipped with the reason otherwise. About a minute.
+skipped with the reason otherwise. About two minutes.
 """
 
 import collections
@@ -49,10 +60,15 @@ BASE_DIR = Path(settings.BASE_DIR)
 PLATFORM = {"X-platform-code": "demo"}
 BUSY = "服务繁忙，请稍后重试"
 RECOVERY_SECONDS = 1.0
-# Measured from the moment the restarted Redis answers PING to a throttled 200 on both instances,
-# polled every 20 ms on a shared two-core machine: the breaker's 0.5 s plus scheduling noise.
-RECOVERY_SLACK = 0.5
+# Measured from the moment the restarted Redis answers PING to a throttled 200 on each instance
+# (polled every 20 ms by a thread per instance): the breaker's 0.5 s plus scheduling noise. On a
+# shared two-core machine one attempt can stall past the second, so the outage is repeated until
+# one recovers within it — RECOVERY_SECONDS itself, no slack — at most RECOVERY_ATTEMPTS times.
+RECOVERY_ATTEMPTS = 3
 MAX_WAIT_SECONDS = 1.5
+# How many answers of each kind a phase waits for (at most PHASE_TIMEOUT seconds).
+PHASE_SAMPLES = 6
+PHASE_TIMEOUT = 30.0
 
 
 class Redis:
@@ -90,11 +106,23 @@ class Redis:
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
 
+    def state(self) -> str:
+        """The process state the kernel reports (``T`` stopped, ``S``/``R`` running)."""
+        return Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+    def _until_state(self, stopped: bool):
+        deadline = time.monotonic() + 10
+        while (self.state() in ("T", "t")) != stopped:
+            assert time.monotonic() < deadline, f"redis-server state {self.state()}"
+            time.sleep(0.005)
+
     def freeze(self):
         self.process.send_signal(signal.SIGSTOP)
+        self._until_state(stopped=True)
 
     def thaw(self):
         self.process.send_signal(signal.SIGCONT)
+        self._until_state(stopped=False)
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -174,6 +202,9 @@ def cluster(tmp_path_factory):
             conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
 
 
+KINDS = ("read", "status", "login", "captcha")
+
+
 class Traffic:
     """Threads sending a mix of requests to both instances until stopped; every answer recorded."""
 
@@ -181,7 +212,8 @@ class Traffic:
         self.bases = bases
         self.auth = {**PLATFORM, "X-auth-token": token}
         self.phase = "before"
-        self.records = []  # (phase, kind, http status, envelope status, msg, seconds)
+        self.outage_began = float("inf")  # when the first outage began (set by _outage)
+        self.records = []  # (phase, kind, http status, envelope status, msg, seconds, sent, answered)
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._logins = 0
@@ -189,7 +221,7 @@ class Traffic:
 
     def _one(self, i: int, n: int):
         base = self.bases[(i + n) % len(self.bases)]
-        kind = ("read", "status", "login", "captcha")[n % 4]
+        kind = KINDS[n % len(KINDS)]
         if kind == "read":
             return kind, requests.get(f"{base}/api/companies", headers=self.auth, timeout=10)
         if kind == "status":
@@ -207,12 +239,23 @@ class Traffic:
             phase = self.phase
             started = time.monotonic()
             kind, response = self._one(i, n)
-            seconds = time.monotonic() - started
+            answered = time.monotonic()
             body = {}
             if response.headers.get("Content-Type", "").startswith("application/json"):
                 body = response.json()
             with self._lock:
-                self.records.append((phase, kind, response.status_code, body.get("status"), body.get("msg"), seconds))
+                self.records.append(
+                    (
+                        phase,
+                        kind,
+                        response.status_code,
+                        body.get("status"),
+                        body.get("msg"),
+                        answered - started,
+                        started,
+                        answered,
+                    )
+                )
             n += 1
             time.sleep(0.01)
 
@@ -231,6 +274,23 @@ class Traffic:
     def counts(self, phase: str) -> dict:
         return dict(sorted(collections.Counter(f"{r[1]} {r[2]}" for r in self.of(phase)).items()))
 
+    def within(self, window: tuple[float, float]) -> list:
+        """The requests sent at or after ``window[0]`` and answered by ``window[1]``."""
+        start, end = window
+        with self._lock:
+            return [r for r in self.records if r[6] >= start and r[7] <= end]
+
+    def wait_answers(self, since: float, samples: int = PHASE_SAMPLES):
+        """Until every kind has ``samples`` answers to requests sent after ``since`` (a condition, not a sleep)."""
+        deadline = time.monotonic() + PHASE_TIMEOUT
+        while True:
+            with self._lock:
+                done = collections.Counter(r[1] for r in self.records if r[6] >= since)
+            if all(done[kind] >= samples for kind in KINDS):
+                return
+            assert time.monotonic() < deadline, f"traffic stalled: {dict(done)} answers in {PHASE_TIMEOUT} s"
+            time.sleep(0.02)
+
 
 def _login_token(base: str) -> str:
     response = requests.post(f"{base}/api/weixin/login", data={"code": "fault-reader"}, headers=PLATFORM, timeout=10)
@@ -239,24 +299,63 @@ def _login_token(base: str) -> str:
 
 
 def _recovery_seconds(bases: list[str], since: float) -> float:
-    """Seconds from ``since`` until a throttled request answers 200 on every instance."""
-    pending = set(bases)
-    deadline = since + 10
-    while pending and time.monotonic() < deadline:
-        for base in list(pending):
+    """
+    Seconds from ``since`` until a throttled request answers 200 on every instance: each instance
+    polled by its own thread (one instance's slow answer does not delay the other's measurement),
+    its recovery the arrival of its first 200; the slower instance's figure.
+    """
+    recovered = {}
+
+    def poll(base):
+        deadline = since + 10
+        while time.monotonic() < deadline:
             if requests.get(f"{base}/api/captcha", headers=PLATFORM, timeout=5).status_code == 200:
-                pending.discard(base)
-        time.sleep(0.02)
-    assert not pending, f"no recovery within 10 s on {pending}"
-    return time.monotonic() - since
+                recovered[base] = time.monotonic() - since
+                return
+            time.sleep(0.02)
+
+    threads = [threading.Thread(target=poll, args=(base,), daemon=True) for base in bases]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=15)
+    assert set(recovered) == set(bases), f"no recovery within 10 s on {set(bases) - set(recovered)}"
+    return max(recovered.values())
 
 
 def _probe(base: str) -> tuple[int, int]:
     return requests.get(f"{base}/healthz", timeout=5).status_code, requests.get(f"{base}/readyz", timeout=5).status_code
 
 
-def _settle(seconds: float):
-    time.sleep(seconds)
+def _outage(traffic, bases, *, phase, back_phase, down, up):
+    """
+    One outage: ``down()``, a phase of traffic, ``up()``, the recovery. Returns the window (from
+    the moment the outage landed to the moment the way back began), the recovery seconds and the
+    (healthz, readyz) probes taken inside the window.
+    """
+    traffic.outage_began = min(traffic.outage_began, time.monotonic())
+    traffic.phase = phase
+    down()
+    down_from = time.monotonic()
+    traffic.wait_answers(down_from)
+    probes = [_probe(base) for base in bases]
+    traffic.phase = back_phase  # before up(): nothing answered after Redis is back counts as "down"
+    down_until = time.monotonic()
+    up()
+    back = time.monotonic()  # Redis answers PING (start) or runs again (thaw)
+    recovery = _recovery_seconds(bases, back)
+    traffic.wait_answers(time.monotonic())
+    return (down_from, down_until), recovery, probes
+
+
+def _outages(traffic, bases, **outage):
+    """``_outage`` until its recovery makes the second, at most RECOVERY_ATTEMPTS times."""
+    runs = []
+    while len(runs) < RECOVERY_ATTEMPTS:
+        runs.append(_outage(traffic, bases, **outage))
+        if runs[-1][1] < RECOVERY_SECONDS:
+            break
+    return runs
 
 
 def test_redis_and_database_outages_are_answered_honestly(cluster):
@@ -265,26 +364,12 @@ def test_redis_and_database_outages_are_answered_honestly(cluster):
     traffic = Traffic(bases, _login_token(bases[0]))
     traffic.start()
     try:
-        _settle(2.0)
+        traffic.wait_answers(time.monotonic(), samples=PHASE_SAMPLES * 2)
 
-        traffic.phase = "redis killed"
-        redis_server.kill()
-        _settle(2.5)
-        probes_down = [_probe(base) for base in bases]
-        redis_server.start()
-        back = time.monotonic()
-        traffic.phase = "redis restarted"
-        killed_recovery = _recovery_seconds(bases, back)
-        _settle(1.0)
-
-        traffic.phase = "redis frozen"
-        redis_server.freeze()
-        _settle(2.5)
-        redis_server.thaw()
-        thawed = time.monotonic()
-        traffic.phase = "redis thawed"
-        frozen_recovery = _recovery_seconds(bases, thawed)
-        _settle(1.0)
+        kill = {"phase": "redis killed", "back_phase": "redis restarted", "down": redis_server.kill}
+        killed = _outages(traffic, bases, **kill, up=redis_server.start)
+        freeze = {"phase": "redis frozen", "back_phase": "redis thawed", "down": redis_server.freeze}
+        frozen = _outages(traffic, bases, **freeze, up=redis_server.thaw)
 
         traffic.phase = "db connections terminated"
         for _ in range(3):
@@ -292,14 +377,17 @@ def test_redis_and_database_outages_are_answered_honestly(cluster):
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
                 [cluster["db_name"]],
             )
-            _settle(0.7)
+            traffic.wait_answers(time.monotonic(), samples=2)
         traffic.phase = "after"
-        _settle(2.0)
+        traffic.wait_answers(time.monotonic(), samples=PHASE_SAMPLES * 2)
     finally:
         traffic.stop()
 
+    killed_recovery = [round(run[1], 3) for run in killed]
+    frozen_recovery = [round(run[1], 3) for run in frozen]
+    probes_down = [probe for run in killed for probe in run[2]]
     report = {phase: traffic.counts(phase) for phase in dict.fromkeys(r[0] for r in traffic.records)}
-    report["recovery_seconds"] = {"after kill": round(killed_recovery, 3), "after freeze": round(frozen_recovery, 3)}
+    report["recovery_seconds (each attempt)"] = {"after kill": killed_recovery, "after freeze": frozen_recovery}
     report["probes while redis killed (healthz, readyz)"] = probes_down
     (cluster["tmp"] / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1))
     print("\nfault injection, status counts by phase:\n" + json.dumps(report, ensure_ascii=False, indent=1))
@@ -310,6 +398,9 @@ def test_redis_and_database_outages_are_answered_honestly(cluster):
     # stalls Redis past its read timeout (REDIS_SOCKET_TIMEOUT), which is that very rule working.
     for phase in ("before", "after"):
         records = traffic.of(phase)
+        if phase == "before":  # answered before the first outage began (not in flight across the kill)
+            records = [r for r in records if r[7] <= traffic.outage_began]
+        assert records, phase
         busy = [r for r in records if r[2] != 200]
         assert {(r[2], r[3]) for r in busy} <= {(503, 50300)} and len(busy) <= len(records) // 10, traffic.counts(phase)
     for phase in ("redis killed", "redis frozen"):
@@ -325,9 +416,15 @@ def test_redis_and_database_outages_are_answered_honestly(cluster):
         assert len(limited) - len(refused) <= len(traffic._threads), traffic.counts(phase)
         # Nobody waits on a dead or frozen Redis.
         assert max(r[5] for r in records) < MAX_WAIT_SECONDS, max(r[5] for r in records)
-    assert probes_down == [(200, 503)] * len(bases)
-    assert killed_recovery < RECOVERY_SECONDS + RECOVERY_SLACK
-    assert frozen_recovery < RECOVERY_SECONDS + RECOVERY_SLACK
+    # Strictly inside each outage window (sent after it landed, answered before the way back began):
+    # every limited request refused with the envelope, not one let through; reads and tokens served.
+    for run in killed + frozen:
+        inside = traffic.within(run[0])
+        assert {(r[2], r[3], r[4]) for r in inside if r[1] in ("login", "captcha")} == {(503, 50300, BUSY)}, inside
+        assert {r[2] for r in inside if r[1] in ("read", "status")} == {200}, inside
+    assert probes_down == [(200, 503)] * len(bases) * len(killed)
+    for recoveries in (killed_recovery, frozen_recovery):
+        assert min(recoveries) < RECOVERY_SECONDS, recoveries
     # The database kill: a request meeting a dead connection is a 503, the rest go on.
     db_phase = traffic.of("db connections terminated")
     assert {r[2] for r in db_phase} <= {200, 503}
