@@ -15,6 +15,7 @@ from django.db import models
 # The resume's coded fields take their choices from the dictionaries they are published in.
 from dictionaries.reference import AccountType, Gender, MaritalStatus, PoliticalStatus
 from shanqian import fieldcrypt
+from shanqian.encrypted_storage import encrypted_storage
 from shanqian.fields import BlindIndexField, EncryptedCharField
 from shanqian.text import validate_name, validate_text
 
@@ -109,7 +110,9 @@ class Upload(models.Model):
         WEBP = "WEBP", "WebP"
 
     owner = models.ForeignKey(WechatUser, verbose_name="上传者", on_delete=models.CASCADE, related_name="uploads")
-    file = models.FileField("文件", upload_to=upload_to, max_length=128)
+    # Encrypted at rest (SPEC §13: ID-card photos are uploads like any other image): the stored
+    # object is ciphertext on the file system and S3 alike; ``/files/`` decrypts as it serves.
+    file = models.FileField("文件", upload_to=upload_to, max_length=128, storage=encrypted_storage)
     format = models.CharField("格式", max_length=8, choices=Format.choices)
     size = models.PositiveIntegerField("大小（字节）")
     width = models.PositiveIntegerField("宽")

@@ -20,12 +20,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from shanqian.roles import sees_everything
-from shanqian.storage import signed_file_url
 
 from .assignment import handled_user_ids
 from .idcard import ID_NUMBER_SHAPE, IdNumberError, parse_id_number
 from .models import Employee, EmployeeEducation, RealnameVerification, WechatUser, WorkExperience, id_number_index
 from .phones import is_mobile
+from .uploads import upload_name_url
 
 if TYPE_CHECKING:
     from shanqian.models import AdminUser
@@ -102,8 +102,8 @@ def employee_resume(*, user: WechatUser, request=None) -> dict | None:
     data.update(
         id=em_id,
         gender=employee["gender"],
-        id_card_front=signed_file_url(front, request=request) if front else "",
-        id_card_back=signed_file_url(back, request=request) if back else "",
+        id_card_front=upload_name_url(front, request=request),
+        id_card_back=upload_name_url(back, request=request),
         employee_edu=_rows(EmployeeEducation.objects.filter(employee_id=em_id), _EDUCATION_COLUMNS),
         work_exp=_rows(WorkExperience.objects.filter(employee_id=em_id), _WORK_COLUMNS),
     )

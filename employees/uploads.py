@@ -16,7 +16,13 @@ class NotYourUpload(ValueError):
 
 
 def upload_url(upload: Upload | None, *, request=None) -> str:
-    return signed_file_url(upload.file.name, request=request) if upload else ""
+    return upload_name_url(upload.file.name, request=request) if upload else ""
+
+
+def upload_name_url(name: str, *, request=None) -> str:
+    """The signed link of a stored upload by its storage name: uploads are encrypted at rest, so
+    always our ``/files/`` link, which decrypts (never an S3 presigned link to the ciphertext)."""
+    return signed_file_url(name, request=request, encrypted=True) if name else ""
 
 
 def upload_from_url(*, user: WechatUser, url: str) -> Upload:

@@ -286,7 +286,7 @@ def sign_submit(
 def _signature_bytes(upload: Upload) -> bytes:
     """The stored signature image, refused unless it is still exactly the bytes recorded at upload."""
     try:
-        with default_storage.open(upload.file.name, "rb") as handle:
+        with upload.file.storage.open(upload.file.name, "rb") as handle:  # decrypts (encrypted at rest)
             data = handle.read(settings.UPLOAD_MAX_BYTES + 1)
     except FileNotFoundError:
         data = b""

@@ -8,7 +8,6 @@ from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -46,7 +45,7 @@ def test_upload_stores_a_clean_private_copy_and_returns_a_signed_url(user_api, s
     row = Upload.objects.get()
     assert row.owner == user_api.user
     assert (row.format, row.width, row.height) == ("JPEG", 20, 40)
-    content = default_storage.open(row.file.name).read()
+    content = row.file.open().read()  # decrypted: the stored object is ciphertext (test_upload_encryption)
     assert row.size == len(content)
     assert row.sha256 == hashlib.sha256(content).hexdigest()
     assert "身份证" not in row.file.name and "photo" not in row.file.name
@@ -66,7 +65,7 @@ def test_the_signed_url_serves_the_file_while_fresh(user_api):
 
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
-    assert b"".join(response.streaming_content) == default_storage.open(Upload.objects.get().file.name).read()
+    assert b"".join(response.streaming_content) == Upload.objects.get().file.open().read()
     assert response["Cache-Control"] == "private, no-store"
 
 

@@ -18,7 +18,6 @@ skipped with the reason otherwise.
 import datetime
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -298,15 +297,18 @@ def test_media_on_s3_is_private_signed_and_accepted_by_the_other_instance(cluste
     ).json()
     assert upload["status"] == 0, upload
     url = upload["data"]["url"]
-    key = re.sub(rf"^/{BUCKET}/", "", requests.utils.urlparse(url).path)
+    # Uploads are encrypted at rest: the object in the bucket is ciphertext, and the link is the
+    # application's own /files/ link (which decrypts), not a presigned link to the bucket.
+    assert requests.utils.urlparse(url).path.startswith("/files/")
+    (key,) = [o["Key"] for o in cluster["s3"].list_objects_v2(Bucket=BUCKET, Prefix="uploads/")["Contents"]]
     stored = cluster["s3"].get_object(Bucket=BUCKET, Key=key)["Body"].read()
 
     signed = requests.get(url, timeout=10)
-    unsigned = requests.get(url.split("?", 1)[0], timeout=10)
+    tampered = requests.get(url[:-3] + ("AAA" if not url.endswith("AAA") else "BBB"), timeout=10)
 
     assert signed.status_code == 200
-    assert signed.content == stored and stored[:3] == b"\xff\xd8\xff"
-    assert unsigned.status_code == 403
+    assert signed.content[:3] == b"\xff\xd8\xff" and stored[:4] == b"SQE1" and signed.content not in stored
+    assert tampered.status_code == 404
 
     phone = "13700137010"
     captcha_key, answer = _captcha(cluster, cluster["b"])
@@ -340,7 +342,7 @@ def test_media_on_s3_is_private_signed_and_accepted_by_the_other_instance(cluste
     assert created["status"] == 0, created
 
     resume = requests.get(f"{cluster['b']}/api/employee", headers=headers, timeout=30).json()["data"]
-    assert requests.get(resume["id_card_front"], timeout=10).content == stored
+    assert requests.get(resume["id_card_front"], timeout=10).content == signed.content
     # Someone else's upload URL is refused.
     other = _login(cluster["b"], "s3-other")
     _consent(cluster["b"], other)

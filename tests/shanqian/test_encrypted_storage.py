@@ -63,34 +63,12 @@ def test_a_tampered_file_does_not_decrypt(settings, db):
 
 @pytest.fixture
 def s3_storage(tmp_path):
-    import boto3
     from storages.backends.s3 import S3Storage
 
-    from tests.support.servers import start_moto, stop
+    from tests.support.servers import moto_bucket
 
-    url, process = start_moto(tmp_path)
-    try:
-        options = {
-            "bucket_name": "enc-test",
-            "endpoint_url": url,
-            "access_key": "testing",
-            "secret_key": "testing",
-            "region_name": "us-east-1",
-            "default_acl": None,
-            "querystring_auth": True,
-            "file_overwrite": False,
-        }
-        client = boto3.client(
-            "s3",
-            endpoint_url=url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            region_name="us-east-1",
-        )
-        client.create_bucket(Bucket="enc-test")
+    with moto_bucket(tmp_path, "enc-test") as (options, client):
         yield S3Storage(**options), client
-    finally:
-        stop([process])
 
 
 def test_s3_object_is_ciphertext_and_reads_back_plain(s3_storage):

@@ -3,6 +3,7 @@ Helpers for tests that start real servers: gunicorn app instances, moto's S3 ser
 fake WeChat code2Session endpoint, plus the PostgreSQL/Redis checks that skip with a reason.
 """
 
+import contextlib
 import json
 import os
 import socket
@@ -107,6 +108,31 @@ def start_moto(tmp: Path) -> tuple[str, subprocess.Popen]:
     url = f"http://127.0.0.1:{port}"
     _wait(url, process, log, "moto S3 server")
     return url, process
+
+
+@contextlib.contextmanager
+def moto_bucket(tmp: Path, bucket: str):
+    """A moto S3 server with one empty bucket: yields (the ``S3Storage`` options for it, a boto3 client)."""
+    import boto3
+
+    url, process = start_moto(tmp)
+    try:
+        credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
+        client = boto3.client("s3", endpoint_url=url, **credentials)
+        client.create_bucket(Bucket=bucket)
+        options = {
+            "bucket_name": bucket,
+            "endpoint_url": url,
+            "access_key": "testing",
+            "secret_key": "testing",
+            "region_name": "us-east-1",
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        }
+        yield options, client
+    finally:
+        stop([process])
 
 
 def stop(processes) -> None:
