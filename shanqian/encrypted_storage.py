@@ -9,12 +9,17 @@ would hand out ciphertext, so an encrypted file leaves only through ``shanqian.s
 ``/files/<token>`` link, which decrypts as it serves (``signed_file_url(…, encrypted=True)``).
 
 A file written before encryption was switched on is read as it is (``open`` tells by the header);
-``manage.py reencrypt_fields`` encrypts such files, and re-encrypts files under an old key.
+``manage.py reencrypt_fields`` (``shanqian.reencrypt``) encrypts such files, and re-encrypts files
+under an old key, each in place under its own name (``replace_raw``).
 
 ``encrypted_storage`` is the instance model fields use (``FileField(storage=encrypted_storage)``).
 """
 
 from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, default_storage
@@ -63,9 +68,33 @@ class EncryptedStorage(Storage):
             data = data.encode()
         return self.inner.save(name, ContentFile(fieldcrypt.encrypt_bytes(data, purpose=FILE_PURPOSE)))
 
-    def save_raw(self, name: str, data: bytes) -> str:
-        """Store bytes that are already an encrypted file (re-encryption)."""
-        return self.inner.save(name, ContentFile(data))
+    def replace_raw(self, name: str, data: bytes) -> None:
+        """
+        Put ``data`` (an already encrypted file: re-encryption) in place of the file ``name``, under
+        the same name. On the file system a temporary file in the same folder is renamed over it
+        (atomic: a reader sees the old or the new file, never half of one); elsewhere (S3) the
+        object is written again under its key, which S3 replaces whole.
+        """
+        inner = self.inner
+        try:
+            path = inner.path(name)
+        except NotImplementedError:
+            inner._save(name, ContentFile(data))  # S3Storage._save writes the key as given
+            return
+        folder = os.path.dirname(path)
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".reencrypt-")
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if inner.file_permissions_mode is not None:
+                os.chmod(temporary, inner.file_permissions_mode)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
 
     # --- the rest is the wrapped storage's ------------------------------------------------------------
 
