@@ -4,10 +4,13 @@ and exact search, and the data migration converts (and reverts) existing rows on
 """
 
 import datetime
+import io
+from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from PIL import Image, UnidentifiedImageError
 
 from employees.models import Employee, RealnameVerification, id_number_index
 from employees.services.realname import realname_submit
@@ -71,6 +74,25 @@ def test_after_a_full_flow_no_column_holds_a_plain_id_number(platform, settings)
     assert "employees_employee.phone" in tables_holding(test_flow_signing.PHONE)
     # The scan can fail: the numbers are there, as ciphertext the keys open.
     assert fieldcrypt.is_envelope(_raw(Employee, "id_number", Employee.objects.by_id_number(ID_NUMBER).get().pk))
+
+    # Files in storage: every ID-card photo is ciphertext, no stored file holds a photo's plain bytes,
+    # and the plain number is only in the contract's PDFs, where the law wants it.
+    files = {p: p.read_bytes() for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()}
+    photos = [u for e in Employee.objects.all() for u in (e.id_card_front, e.id_card_back) if u is not None]
+    assert len(photos) == 4
+    for photo in photos:
+        plain, stored = photo.file.open().read(), files[Path(settings.MEDIA_ROOT, photo.file.name)]
+        assert stored[:4] == b"SQE1" and Image.open(io.BytesIO(plain)).size
+        with pytest.raises(UnidentifiedImageError):
+            Image.open(io.BytesIO(stored))
+        chunk = plain[len(plain) // 2 : len(plain) // 2 + 64]
+        assert [p for p, data in files.items() if chunk in data] == []
+    holding = sorted(
+        str(p.relative_to(settings.MEDIA_ROOT))
+        for p, data in files.items()
+        if any(n.encode() in data or n.encode("utf-16-be") in data for n in (ID_NUMBER, OTHER_NUMBER))
+    )
+    assert all(name.endswith(".pdf") for name in holding), holding
 
 
 @pytest.mark.django_db

@@ -798,3 +798,26 @@ def test_hostile_bodies_are_40000_for_post_and_put(user_api, world, content_type
     before = row_counts()
     assert_error(user_api.generic("PUT", URL, body.encode(), content_type=content_type), 400, 40000)
     assert row_counts() == before
+
+
+def test_get_of_a_resume_with_every_part_filled_is_pinned_at_its_query_count(
+    user_api, world, django_assert_num_queries
+):
+    """
+    Encryption at rest costs no query: the ID number decrypts in ``from_db_value`` of the row already
+    read, and the photos' links are signed from the names that row joins in. Pinned exactly with
+    every part filled — both photos, all six regions, the emergency contact, two education and two
+    work rows, an application with its company and handler.
+    """
+    assert user_api.post(URL, resume_payload(world, user_api.user), format="json").json()["status"] == 0
+    user_api.get(URL)  # the platform memo warm, as for every request after the first
+
+    # token+user, employee+photos, educations, work rows, latest application+company+handler
+    with django_assert_num_queries(5):
+        response = user_api.get(URL)
+
+    data = response.json()["data"]
+    assert data["id_number"] == resume_payload(world, user_api.user, with_code=False)["id_number"]
+    assert data["id_card_front"].split("/files/")[1] and data["id_card_back"].split("/files/")[1]
+    assert len(data["employee_edu"]) == 2 and len(data["work_exp"]) == 2 and data["company"]["id"] == world.company.pk
+    assert data["em_contact_phone"] == "13900139000" and data["county_id"] == world.regions["tianhe"].id
