@@ -21,7 +21,7 @@ Contract
   on) is encrypted, one under an old key is re-encrypted, one under the current key is left alone.
   The file is replaced under its own name (``EncryptedStorage.replace_raw``: an atomic rename on
   the file system, one PUT on S3), so rows and links keep pointing at it. A file that is missing is
-  counted, not an error.
+  counted, not an error; the file of a row deleted while it was being rewritten is removed again.
 
 Counts name models, fields and numbers only — never a value — and are what the command prints and
 logs.
@@ -157,7 +157,8 @@ def reencrypt_file_field(model, field: models.FileField, *, batch: int = DEFAULT
         rows = list(page.values_list("pk", field.attname)[:batch])
         if not rows:
             break
-        for _pk, name in rows:
+        replaced = {}
+        for pk, name in rows:
             try:
                 data = storage.read_raw(name)
             except FileNotFoundError:
@@ -172,6 +173,13 @@ def reencrypt_file_field(model, field: models.FileField, *, batch: int = DEFAULT
                 plain = data
                 counts.encrypted += 1
             storage.replace_raw(name, fieldcrypt.encrypt_bytes(plain, purpose=FILE_PURPOSE, keyring=ring))
+            replaced[pk] = name
+        if replaced:
+            # A row deleted while its file was being rewritten would leave the rewritten file behind
+            # (the rename or PUT recreates it): remove the files of rows that are gone.
+            alive = set(base.filter(pk__in=list(replaced)).values_list("pk", flat=True))
+            for pk in replaced.keys() - alive:
+                storage.delete(replaced[pk])
         counts.scanned += len(rows)
         counts.batches += 1
         after = rows[-1][0]

@@ -223,3 +223,20 @@ def test_plain_files_of_before_are_encrypted_and_old_key_files_re_encrypted(key_
         data = default_storage.open(upload.file.name).read()
         assert fieldcrypt.file_key_id(data) == "b"
         assert upload.file.storage.open(upload.file.name).read()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_file_whose_row_goes_while_it_is_rewritten_is_not_left_behind(key_a, monkeypatch):
+    upload = UploadFactory()
+    key_a.FIELD_ENCRYPTION_KEYS = f"b:{KEY_B},a:{KEY_A}"
+    storage = upload.file.storage
+    rewrite = type(storage).replace_raw
+
+    def deleted_meanwhile(self, name, data):
+        storage.delete(name)  # a deletion request executed between the read and the rewrite
+        Upload.objects.filter(pk=upload.pk).delete()
+        rewrite(self, name, data)
+
+    monkeypatch.setattr(type(storage), "replace_raw", deleted_meanwhile)
+    run()
+
+    assert not default_storage.exists(upload.file.name)
