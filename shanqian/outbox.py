@@ -30,6 +30,7 @@ Contract:
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 import random
 import time
@@ -39,7 +40,8 @@ from dataclasses import dataclass, field
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -183,6 +185,57 @@ def enqueue_many(items: Iterable[Message], *, fan_out: bool = False) -> list[Out
     else:
         _queue(ids)
     return rows
+
+
+def enqueue_batch(items: Iterable[Message]) -> list[int]:
+    """
+    A batch job's rows (hundreds at a time, e.g. the ledger's daily reminders): what
+    ``enqueue_many(items, fan_out=True)`` writes, returning only the ids in ``items``' order. On
+    PostgreSQL the rows travel as one JSON document to one ``INSERT … SELECT FROM
+    jsonb_to_recordset`` — no model instances, no per-value preparation, no ``UNNEST`` arrays
+    escaped in Python (that cost about 1 s per 1,000 rows); elsewhere it is ``bulk_create``.
+    """
+    items = list(items)
+    if not items:
+        return []
+    if connection.vendor != "postgresql":
+        return [row.pk for row in enqueue_many(items, fan_out=True)]
+    now = timezone.now()
+    rows, keys = [], []
+    for item in items:
+        policy = get_channel(item.channel).policy
+        key = str(uuid.uuid4())
+        keys.append(key)
+        rows.append(
+            {
+                "channel": item.channel,
+                "key": key,
+                "summary": item.summary[:200],
+                "ref": item.ref[:64],
+                "payload": item.payload,
+                "max_attempts": policy.max_attempts,
+                "retry_until": (now + policy.window).isoformat() if policy.window else None,
+            }
+        )
+    table = connection.ops.quote_name(OutboxMessage._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (channel, key, summary, ref, payload, state, attempts, max_attempts, retry_until,"  # noqa: S608 (the model's table)
+            " next_attempt_at, queued_at, last_error, created_at, updated_at)"
+            " SELECT r.channel, r.key, r.summary, r.ref, r.payload, %(state)s, 0, r.max_attempts, r.retry_until,"
+            " %(now)s, %(now)s, '', %(now)s, %(now)s"
+            " FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(channel text, key uuid, summary text, ref text,"
+            " payload jsonb, max_attempts integer, retry_until timestamptz)"
+            " RETURNING id, key",
+            {"state": State.PENDING, "now": now, "rows": json.dumps(rows, cls=DjangoJSONEncoder, ensure_ascii=False)},
+        )
+        ids = {str(key): pk for pk, key in cursor.fetchall()}
+    ordered = [ids[key] for key in keys]
+    if len(ordered) > 1:
+        _queue_batch(ordered)
+    else:
+        _queue(ordered)
+    return ordered
 
 
 def _queue(ids: list[int], *, countdown: float | None = None) -> None:

@@ -174,13 +174,27 @@ def _send_batch(plan: _Plan, today: datetime.date, after: tuple | None, batch: i
         if not rows:
             return 0, None
         _notify(plan, rows)
-        ContractReminder.objects.bulk_create(
-            [
-                ContractReminder(contract_id=row["pk"], kind=plan.kind, days=plan.days, due_date=row["due"])
-                for row in rows
-            ]
-        )
+        _record_sent(plan, [row["pk"] for row in rows])
     return len(rows), (rows[-1]["due"], rows[-1]["pk"])
+
+
+def _record_sent(plan: _Plan, contract_ids: list[int]) -> None:
+    """
+    The batch's ``ContractReminder`` rows in one ``INSERT … SELECT`` from the (locked) records:
+    only the ids travel, each due date is the record's own; a reminder sent already (the unique
+    constraint) raises ``IntegrityError`` and rolls the batch back.
+    """
+    quote = connection.ops.quote_name
+    reminder, record = ContractReminder._meta, EmploymentContract._meta
+    placeholders = ", ".join(["%s"] * len(contract_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(reminder.db_table)} ({quote('contract_id')}, {quote('kind')}, {quote('days')},"  # noqa: S608 (the models' names)
+            f" {quote('due_date')}, {quote('sent_at')})"
+            f" SELECT {quote('id')}, %s, %s, {quote(record.get_field(plan.field).column)}, %s"
+            f" FROM {quote(record.db_table)} WHERE {quote('id')} IN ({placeholders})",
+            [plan.kind, plan.days, timezone.now(), *contract_ids],
+        )
 
 
 def reminders_send(*, today: datetime.date | None = None, batch: int = REMINDER_BATCH) -> dict[str, int]:

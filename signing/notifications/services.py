@@ -30,6 +30,7 @@ and are delivered after commit (``shanqian.outbox``).
 from __future__ import annotations
 
 import datetime
+import functools
 import uuid
 from dataclasses import dataclass, field, replace
 
@@ -186,33 +187,42 @@ class _Batch:
     def robots(self, handler_id: int, company_id: int) -> list[int]:
         return [pk for pk, handler, company in self._robots if handler == handler_id or company == company_id]
 
-    def write(self, contexts: list[_Context]) -> list:
-        """Every message of ``contexts`` in one INSERT and one task; the acceptances in one UPDATE."""
+    def write(self, contexts: list[_Context]) -> list[int]:
+        """
+        Every message of ``contexts`` in one INSERT and one task (``outbox.enqueue_batch``); the
+        acceptances in one UPDATE. Returns the outbox ids.
+        """
         messages, offsets = [], []
         for ctx in contexts:
             offsets.append(len(messages))
             messages.extend(ctx.messages)
-        rows = outbox.enqueue_many(messages, fan_out=True)
+        ids = outbox.enqueue_batch(messages)
         now = timezone.now()
         used = []
         for ctx, offset in zip(contexts, offsets, strict=True):
             for acceptance_id, index in ctx.acceptances:
                 acceptance = self._acceptances[acceptance_id]
-                acceptance.used_at, acceptance.message_id = now, rows[offset + index].pk
+                acceptance.used_at, acceptance.message_id = now, ids[offset + index]
                 used.append(acceptance)
         if used:
             SubscribeAcceptance.objects.bulk_update(used, ["used_at", "message_id"])
-        return rows
+        return ids
 
 
 # --- worker ----------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _status_labels(statuses) -> dict[int, str]:
+    # Once per process: ``SignStatus.values`` builds its list again on every call.
+    return {status.value: status.label for status in statuses}
 
 
 def _worker_values(ctx: _Context, kind: str, values: dict | None) -> dict:
     base = {
         "company_name": ctx.company_name,
         "work_pos": ctx.work_pos,
-        "status_text": SignStatus(ctx.status).label if ctx.status in SignStatus.values else "",
+        "status_text": _status_labels(SignStatus).get(ctx.status, ""),
         "reason": ctx.reason,
         "tip": catalog.TIPS[kind],
         "entry_date": ctx.entry_date,
@@ -467,7 +477,7 @@ def probation_ending(*, application, probation_end: datetime.date) -> list:
     return _write(ctx)
 
 
-def contracts_expiring_many(*, items: list[tuple[int, datetime.date]]) -> list:
+def contracts_expiring_many(*, items: list[tuple[int, datetime.date]]) -> list[int]:
     """
     ``contract_expiring`` for a batch of ``(application id, end date)`` (the daily reminders): the
     same notices, read and written with a constant number of queries for the whole batch (contexts,
@@ -484,7 +494,7 @@ def contracts_expiring_many(*, items: list[tuple[int, datetime.date]]) -> list:
     return batch.write(done)
 
 
-def probations_ending_many(*, items: list[tuple[int, datetime.date]]) -> list:
+def probations_ending_many(*, items: list[tuple[int, datetime.date]]) -> list[int]:
     """``probation_ending`` for a batch of ``(application id, probation end)``, as ``contracts_expiring_many``."""
     contexts = _contexts(application_id for application_id, _ in items)
     batch = _Batch(list(contexts.values()))

@@ -337,3 +337,58 @@ def test_enqueue_many_writes_all_rows_in_one_insert(recorder, django_assert_num_
 
     assert len({row.pk for row in rows}) == 25
     assert len({row.key for row in rows}) == 25
+
+
+def test_enqueue_batch_writes_what_enqueue_many_does_in_one_insert_and_one_task(
+    recorder, django_assert_num_queries, django_capture_on_commit_callbacks, monkeypatch
+):
+    from shanqian import celery as celery_module
+
+    outbox.register_channel(
+        "test-window",
+        label="有期限的测试渠道",
+        deliver=recorder.deliver,
+        policy=outbox.RetryPolicy(max_attempts=5, window=datetime.timedelta(hours=24)),
+    )
+    sent = []
+    monkeypatch.setattr(celery_module, "send_now", lambda task, *args, **kw: sent.append((task.name, args)) or True)
+    payloads = [{"n": n, "text": f'您好“{n}”\\ "引号"', "nested": {"list": [n, None, True]}} for n in range(30)]
+    items = [
+        outbox.Message("test" if n % 3 else "test-window", payload, f"消息 {n}" + "长" * 300, ref=f"test:{n}")
+        for n, payload in enumerate(payloads)
+    ]
+
+    with time_machine.travel(T0, tick=False), django_capture_on_commit_callbacks(execute=True):
+        with django_assert_num_queries(1):
+            ids = outbox.enqueue_batch(items)
+        reference = outbox.enqueue_many(items[:1])[0]
+
+    assert len(ids) == len(set(ids)) == 30
+    rows = OutboxMessage.objects.in_bulk(ids)
+    for n, pk in enumerate(ids):  # the ids come back in the items' order
+        row = rows[pk]
+        assert (row.channel, row.payload, row.ref) == (items[n].channel, payloads[n], f"test:{n}")
+        assert row.summary == items[n].summary[:200]
+        assert (row.state, row.attempts, row.last_error, row.claim, row.lease_until) == (
+            State.PENDING,
+            0,
+            "",
+            None,
+            None,
+        )
+        assert row.next_attempt_at == row.queued_at == row.created_at == row.updated_at == T0
+        if row.channel == "test-window":
+            assert (row.max_attempts, row.retry_until) == (5, T0 + datetime.timedelta(hours=24))
+        else:
+            assert (row.max_attempts, row.retry_until) == (3, None)
+    assert len({row.key for row in rows.values()}) == 30
+    # The fields enqueue_many writes for the same item.
+    assert (reference.state, reference.max_attempts, reference.retry_until) == (
+        State.PENDING,
+        5,
+        rows[ids[0]].retry_until,
+    )
+    # One fan-out task carries the batch; the single row of enqueue_many its own delivery task.
+    assert sent == [("shanqian.tasks.outbox_fan_out", (ids,)), ("shanqian.tasks.outbox_deliver", (reference.pk,))]
+    outbox._CHANNELS.pop("test-window", None)
+    assert outbox.enqueue_batch([]) == []
