@@ -35,6 +35,24 @@ BUDGET_MS = 300.0
 DAILY_BUDGET_S = 60.0
 TODAY = datetime.date(2026, 12, 2)
 MARK_START, MARK_END = "<!-- ledger -->", "<!-- /ledger -->"
+# What the daily run's figure was before, and why it changed (kept under the table).
+HISTORY = """\
+**History.** The same worst day at 1,000,000 took 75.7 s (20,138 + 3,132 reminders; run of
+2026-12-03 03:08 CST, load about 1.5–4), missing 60 s: each batch of 500 cost about 1 s, nearly all
+of it in Python building the outbox `INSERT` of 1,000 rows — Django 5.2 sends a bulk insert on
+PostgreSQL as `UNNEST` arrays, and psycopg escapes every text and JSON element of them with a regular
+expression in Python (about 5 of the 15 s in a profile at 100,000), after Django prepared each of
+the 15 values of each row (another 4 s). And the locked read of each batch grew with the reminders
+already sent: "not reminded yet" was `NOT EXISTS`, planned as an anti join from the reminders
+table's statistics — analyzed empty, so a nested loop re-reading every reminder sent so far for each
+candidate (2 s per batch of 1,000 after 10,000 reminders; the scan-only figure below never saw it,
+nothing being sent). Now a batch's outbox rows travel as one JSON document to one `INSERT … SELECT
+FROM jsonb_to_recordset` (`shanqian.outbox.enqueue_batch`), its `ContractReminder` rows are one
+`INSERT … SELECT` of the locked records' ids, "not reminded yet" is a scalar subquery (one probe of
+the reminders' unique index per candidate, whatever the statistics say) inside the `(status, due
+date, id)` index range scan, SMS texts are rendered once per (company, date) in a batch, and the
+batches hold 1,000 contracts: what is left per reminder is reading its context, building its
+payloads and the server's own `INSERT`s."""
 
 CONTRACTS_SQL = """
 UPDATE sign_apply SET status = 3, entry_date = DATE '2023-06-01' + ((id * 7919) %% 1277)::int,
@@ -202,6 +220,8 @@ def write_doc(docs: Path, runs: dict[int, dict]) -> None:
             f"| {size:,} | {counts['expired']:,} | {counts['expiry']:,} | {counts['probation']:,} | {elapsed:.1f} "
             f"| {elapsed * 1000 / max(sent, 1):.2f} | {peak:.0f} | {'met' if ok else 'MISSED'} |"
         )
+    from signing.ledger.services import REMINDER_BATCH as batch
+
     loads = ", ".join(f"{size:,} in {runs[size]['load']:.0f} s" for size in sizes)
     timed = [(size, runs[size]["loadavg"]) for size in sizes if "loadavg" in runs[size]]
     machine = ", ".join(f"{size:,}: {first:.1f} → {last:.1f}" for size, (first, last) in timed)
@@ -221,12 +241,16 @@ Django's test client (superuser unless said), median of {REPEAT} after one warm-
 
 The daily run (`signing.ledger.services.ledger_daily`: terms that ran out → 已到期, then the
 reminders — every due contract's notices written to the outbox, one fan-out task per batch sent to
-a Redis broker — in locked batches of {500}; peak = Python memory traced during the run). Target:
-under {DAILY_BUDGET_S:.0f} s for {large:,} contracts, without loading them all.
+a Redis broker — in locked batches of {batch:,}; peak = Python memory traced during the run). Target:
+under {DAILY_BUDGET_S:.0f} s for {large:,} contracts, without loading them all. The worst day: no
+reminder sent before, every contract of both windows at once (a normal day adds about one day's
+contracts to each window).
 
 | contracts | expired | expiry reminders | probation reminders | seconds | ms per reminder | peak MB | target |
 |---:|---:|---:|---:|---:|---:|---:|---|
 {chr(10).join(daily)}
+
+{HISTORY}
 
 Finding the due contracts alone (the expiry UPDATE and every batched read of the reminders'
 query, nothing sent, rolled back) — the part that grows with the table:

@@ -28,7 +28,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from contracts.terms import default_term_type, term_end
@@ -52,7 +53,7 @@ from .proof import ProofFacts
 
 logger = logging.getLogger("shanqian.signing.ledger")
 
-REMINDER_BATCH = 500
+REMINDER_BATCH = 1000
 
 
 class ContractClosed(Conflict):
@@ -151,7 +152,18 @@ def _due(plan: _Plan, today: datetime.date, after: tuple | None = None):
     )
     if after is not None:
         queryset = queryset.filter(Q(**{f"{plan.field}__gt": after[0]}) | Q(pk__gt=after[1]))
-    return queryset.exclude(Exists(sent)).order_by(plan.field, "pk")
+    # "Not reminded yet" as a scalar subquery, not NOT EXISTS: PostgreSQL cannot turn a LIMIT
+    # subquery into an anti join, so each candidate is one probe of the reminders' unique index.
+    # As an anti join the plan followed the statistics — a reminders table analyzed small (a fresh
+    # one, or one that grew during the run) became a nested loop re-reading every reminder sent so
+    # far for each candidate: quadratic, 2 s per batch after 10,000 reminders.
+    # Its result is 0 for a reminded record, else 1, and the filter an inequality: the planner's
+    # default selectivity for it (1/3, where IS NULL gets 0.5 %) keeps the plan the (due date, id)
+    # index range scan that stops after one batch, instead of sorting the whole window each batch.
+    queryset = queryset.alias(_unsent=Coalesce(Subquery(sent.order_by().values(sent_=Value(0))[:1]), Value(1))).filter(
+        _unsent__gt=0
+    )
+    return queryset.order_by(plan.field, "pk")
 
 
 def _notify(plan: _Plan, rows: list[dict]) -> None:

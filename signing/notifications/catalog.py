@@ -163,6 +163,11 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def sms_key(kind: str, values: dict) -> tuple:
+    """What the SMS of ``kind`` depends on (equal keys, equal texts): a batch renders each once."""
+    return (kind, *(values.get(SMS_PARAM_SOURCES[name]) for name in SMS_PARAMS[kind]))
+
+
 def sms_text_and_params(kind: str, values: dict) -> tuple[str, dict[str, str]]:
     params = {
         name: clip(as_text(SMS_PARAM_SOURCES[name], values.get(SMS_PARAM_SOURCES[name])), SMS_PARAM_MAX_LENGTH)

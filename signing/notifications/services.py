@@ -146,6 +146,7 @@ class _Batch:
         self._unused: dict[tuple[int, str], list[SubscribeAcceptance]] = {}
         self._acceptances: dict[int, SubscribeAcceptance] = {}
         self._robots: list[tuple[int, int | None, int | None]] = []
+        self._sms: dict[tuple, tuple[str, dict[str, str]]] = {}
         if worker_kind is not None:
             platforms = {ctx.platform_id for ctx in contexts}
             for template in SubscribeTemplate.objects.filter(
@@ -183,6 +184,13 @@ class _Batch:
         acceptance = unused.pop(0)
         self._acceptances[acceptance.pk] = acceptance
         return acceptance.pk
+
+    def sms_text(self, kind: str, values: dict) -> tuple[str, dict[str, str]]:
+        """``catalog.sms_text_and_params``, rendered once per text (a company and a date, say) in the batch."""
+        key = catalog.sms_key(kind, values)
+        if key not in self._sms:
+            self._sms[key] = catalog.sms_text_and_params(kind, values)
+        return self._sms[key]
 
     def robots(self, handler_id: int, company_id: int) -> list[int]:
         return [pk for pk, handler, company in self._robots if handler == handler_id or company == company_id]
@@ -235,7 +243,7 @@ def _worker_values(ctx: _Context, kind: str, values: dict | None) -> dict:
 def _add_worker_notice(ctx: _Context, kind: str, values: dict | None = None, *, batch: _Batch | None = None) -> None:
     values = _worker_values(ctx, kind, values)
     label = catalog.WorkerNotice(kind).label
-    text, params = catalog.sms_text_and_params(kind, values)
+    text, params = catalog.sms_text_and_params(kind, values) if batch is None else batch.sms_text(kind, values)
     sms = {"kind": kind, "employee_id": ctx.employee_id, "text": text, "params": params}
     if batch is None:
         template = (
