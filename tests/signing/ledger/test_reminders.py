@@ -270,3 +270,31 @@ def test_batches_follow_the_due_date_then_the_id_and_miss_or_repeat_nobody(handl
     reminded = list(ContractReminder.objects.order_by("contract_id").values_list("contract_id", flat=True))
     assert reminded == sorted(c.pk for c in contracts)
     assert len(notices("contract_expiring")) == 2 * len(ends)
+
+
+def test_each_worker_gets_the_text_of_their_own_company_and_date_in_a_shared_batch(handler, company, other_company):
+    # The batch renders each SMS text once per (company, date): rows sharing one get it, the others their own.
+    ends = [START + datetime.timedelta(days=days) for days in (5, 5, 9)]
+    for end in ends:
+        for owner in (company, other_company):
+            make_contract(handler=handler, company=owner, start_date=datetime.date(2024, 1, 1), end_date=end)
+
+    with at(START):
+        assert services.reminders_send()["expiry"] == 6
+
+    texts = sorted(row.payload["text"] for row in OutboxMessage.objects.filter(channel="worker.sms").order_by("id"))
+    expected = sorted(
+        f"【闪签云】您与{owner.company_name}的劳动合同将于{end.year}年{end.month}月{end.day}日到期，请留意续签安排。"
+        for end in ends
+        for owner in (company, other_company)
+    )
+    assert texts == expected
+    params = {
+        (row.payload["params"]["company"], row.payload["params"]["end_date"])
+        for row in OutboxMessage.objects.filter(channel="worker.sms")
+    }
+    assert params == {
+        (owner.company_name, f"{end.year}年{end.month}月{end.day}日")
+        for end in ends
+        for owner in (company, other_company)
+    }
