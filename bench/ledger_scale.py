@@ -44,9 +44,10 @@ PostgreSQL as `UNNEST` arrays, and psycopg escapes every text and JSON element o
 expression in Python (about 5 of the 15 s in a profile at 100,000), after Django prepared each of
 the 15 values of each row (another 4 s). And the locked read of each batch grew with the reminders
 already sent: "not reminded yet" was `NOT EXISTS`, planned as an anti join from the reminders
-table's statistics — analyzed empty, so a nested loop re-reading every reminder sent so far for each
-candidate (2 s per batch of 1,000 after 10,000 reminders; the scan-only figure below never saw it,
-nothing being sent). Now a batch's outbox rows travel as one JSON document to one `INSERT … SELECT
+table's statistics, which showed it (nearly) empty — a nested loop re-reading every reminder sent so
+far for each candidate (reproduced in this session on 1,000,000: 2 s for a batch of 1,000 after
+10,000 reminders; the scan-only figure below never sees it, nothing being sent). Now a
+batch's outbox rows travel as one JSON document to one `INSERT … SELECT
 FROM jsonb_to_recordset` (`shanqian.outbox.enqueue_batch`), its `ContractReminder` rows are one
 `INSERT … SELECT` of the locked records' ids, "not reminded yet" is a scalar subquery (one probe of
 the reminders' unique index per candidate, whatever the statistics say) inside the `(status, due
@@ -220,7 +221,11 @@ def write_doc(docs: Path, runs: dict[int, dict]) -> None:
             f"| {size:,} | {counts['expired']:,} | {counts['expiry']:,} | {counts['probation']:,} | {elapsed:.1f} "
             f"| {elapsed * 1000 / max(sent, 1):.2f} | {peak:.0f} | {'met' if ok else 'MISSED'} |"
         )
+    from django.db import connection
+
     from signing.ledger.services import REMINDER_BATCH as batch
+
+    database = connection.settings_dict["NAME"]
 
     loads = ", ".join(f"{size:,} in {runs[size]['load']:.0f} s" for size in sizes)
     timed = [(size, runs[size]["loadavg"]) for size in sizes if "loadavg" in runs[size]]
@@ -228,7 +233,7 @@ def write_doc(docs: Path, runs: dict[int, dict]) -> None:
     section = f"""{MARK_START}
 ## The contract ledger (`python bench/scale.py --ledger`)
 
-Generated on {time.strftime("%Y-%m-%d %H:%M %Z")}; PostgreSQL, database `shanqian_scale`: `bench_load`
+Generated on {time.strftime("%Y-%m-%d %H:%M %Z")}; PostgreSQL, database `{database}`: `bench_load`
 applications turned into signed ones with a ledger record each (terms spread over 3½ years, 15 %
 open-ended, half with a probation; loading {loads}). Whole admin requests served in this process by
 Django's test client (superuser unless said), median of {REPEAT} after one warm-up; the clock at
