@@ -16,6 +16,10 @@ the page. So the term never travels in a URL:
 * ``TokenChangeList`` reads the term from the token and keeps ``qs`` in every link it builds
   (pagination, filters, sorting, the preserved filters of the change page), so paging and
   filtering keep the search without ever spelling it. The term is shown only in the search box.
+* the session keeps the term encrypted (``shanqian.fieldcrypt``, as the ID numbers are): the
+  session store (the ``django_session`` table by default) holds session data merely encoded, and
+  a searched phone or ID number must not rest there in the clear. A term kept under a key that
+  has since been removed reads as an aged-out search.
 
 ``ShanqianAdminSite.register`` puts the mixin in front of every registered ModelAdmin, so no
 changelist can be left out. Exports that rebuild the changelist from the query string
@@ -36,19 +40,22 @@ from django.contrib import messages
 from django.contrib.admin.views.main import SEARCH_VAR, ChangeList, ChangeListSearchForm
 from django.http import HttpResponseRedirect
 
+from .fieldcrypt import FieldDecryptionError, FieldKeyError, decrypt, encrypt
+
 TOKEN_VAR = "qs"
 SUBMIT_MARKER = "_sq_search"
 SESSION_KEY = "sq_admin_searches"
 KEEP = 20
 _NOT_CARRIED = {SEARCH_VAR, TOKEN_VAR, SUBMIT_MARKER, "csrfmiddlewaretoken", "p"}
 EXPIRED_MESSAGE = "搜索条件已失效，请重新输入搜索内容。"
+PURPOSE = "admin-search"
 
 
 def remember(request, term: str) -> str:
     """Keep ``term`` in the session; the token that names it."""
     searches = dict(request.session.get(SESSION_KEY) or {})
     token = secrets.token_urlsafe(9)
-    searches[token] = term
+    searches[token] = encrypt(term, purpose=PURPOSE)
     request.session[SESSION_KEY] = dict(list(searches.items())[-KEEP:])
     return token
 
@@ -57,8 +64,13 @@ def recall(request, token: str) -> str | None:
     """The term this session kept under ``token``, or None."""
     if not token:
         return None
-    term = (request.session.get(SESSION_KEY) or {}).get(token)
-    return term if isinstance(term, str) else None
+    kept = (request.session.get(SESSION_KEY) or {}).get(token)
+    if not isinstance(kept, str):
+        return None
+    try:
+        return decrypt(kept, purpose=PURPOSE)
+    except (FieldDecryptionError, FieldKeyError):
+        return None
 
 
 class _SeeOther(HttpResponseRedirect):

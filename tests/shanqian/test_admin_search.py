@@ -4,15 +4,19 @@ browser history, the Referer of every link). ``shanqian.admin_search``: the sear
 term is kept in the session under a token, and the list is ``?qs=<token>``.
 """
 
+import json
 import re
 from urllib.parse import quote
 
 import pytest
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.test import Client
 
 from shanqian.admin_search import KEEP, SESSION_KEY, SearchTokenMixin
+from shanqian.fieldcrypt import is_envelope
 from signing.models import SignApplication, SignStatus
 from tests.factories import EmployeeFactory, SignApplicationFactory, make_application
 from tests.support.admin import CHANGELIST, client_for, messages_of, search, search_query
@@ -112,6 +116,17 @@ def test_a_token_from_another_session_does_not_search(super_client, superuser, p
     assert "搜索条件已失效，请重新输入搜索内容。" in messages_of(response)
     assert sorted(names_in_list(response)) == ["张三丰", "李四"]  # the whole list, not the search
     assert Client().get(f"{CHANGELIST}{query}").status_code == 302  # and no one logged out gets in
+
+
+def test_the_session_store_holds_the_term_encrypted(super_client, people):
+    number = people[0].em.id_number
+    query = search_query(super_client, CHANGELIST, number)
+
+    # What the session store holds, decoded as Django decodes it: no phone or ID number in the clear.
+    stored = SessionStore().decode(Session.objects.get(pk=super_client.session.session_key).session_data)
+    assert number not in json.dumps(stored, ensure_ascii=False)
+    assert is_envelope(next(iter(stored[SESSION_KEY].values())))
+    assert names_in_list(super_client.get(f"{CHANGELIST}{query}")) == ["张三丰"]
 
 
 def test_the_session_keeps_only_the_last_searches(super_client, people):
