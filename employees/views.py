@@ -172,8 +172,11 @@ class ImageUploadView(APIView):
         operation_id="image_create",
         summary="上传图片",
         description=(
-            "multipart/form-data 字段 file。仅 JPEG、PNG、WebP（按内容判断）；不超过 5 MB、4000 万像素。"
-            "图片会重新编码并去除 EXIF（含 GPS）。返回的 url 为签名链接，过期后需重新获取。"
+            "multipart/form-data 字段 file。仅 JPEG、PNG、WebP（按内容判断）；"
+            f"不超过 {settings.UPLOAD_MAX_BYTES / 1024 / 1024:g} MB；像素总数 JPEG 不超过 "
+            f"{settings.UPLOAD_MAX_PIXELS / 10_000:.0f} 万、PNG {settings.UPLOAD_MAX_PIXELS_PNG / 10_000:.0f} 万、"
+            f"WebP {settings.UPLOAD_MAX_PIXELS_WEBP / 10_000:.0f} 万。"
+            "图片会重新编码并去除 EXIF（含 GPS），加密保存。返回的 url 为签名链接，过期后需重新获取。"
         ),
         request={"multipart/form-data": s.ImageUploadSerializer},
         responses={200: s.ImageUrlSerializer, 403: SensitiveConsentRequired.SCHEMA_RESPONSE},

@@ -14,6 +14,7 @@ import time
 
 import pytest
 from PIL import Image
+from rest_framework.test import APIClient
 
 from employees import images
 from employees.images import ImageTooLarge, process_image
@@ -120,3 +121,13 @@ def test_the_default_caps_are_purpose_fit(settings):
     assert settings.UPLOAD_MAX_PIXELS == 4096 * 4096
     assert settings.UPLOAD_MAX_PIXELS_PNG == 12_000_000
     assert settings.UPLOAD_MAX_PIXELS_WEBP == 2048 * 1536
+
+
+@pytest.mark.django_db
+def test_the_schema_states_the_pixel_caps_in_force():
+    schema = APIClient().get("/api/schema", {"format": "json"}).json()
+    description = schema["paths"]["/api/image"]["post"]["description"]
+
+    assert "5 MB" in description
+    assert "JPEG 不超过 1678 万、PNG 1200 万、WebP 315 万" in description
+    assert "4000 万" not in description
