@@ -357,6 +357,10 @@ FIELD_REENCRYPT_BATCH = env.int("FIELD_REENCRYPT_BATCH", default=1000)
 # uploads and verification data are purged (purge_expired, SPEC §13), in batches of this many people.
 APPLICANT_RETENTION_DAYS = env.int("APPLICANT_RETENTION_DAYS", default=180)
 APPLICANT_PURGE_BATCH = env.int("APPLICANT_PURGE_BATCH", default=200)
+# Calendar days an upload (POST /api/image) nothing refers to is kept before purge_expired deletes
+# it, row and file (abandoned ID photos and signatures), in batches of this many uploads.
+UPLOAD_UNUSED_RETENTION_DAYS = env.int("UPLOAD_UNUSED_RETENTION_DAYS", default=7)
+UPLOAD_PURGE_BATCH = env.int("UPLOAD_PURGE_BATCH", default=500)
 
 # --- PKI, trusted time and evidence (SPEC §10; signing.pki, signing.sealing, signing.evidence) -----
 # Who certifies signers' keys: "local" (the project's own hierarchy, manage.py pki_init) or the
@@ -524,7 +528,8 @@ CELERY_BEAT_SCHEDULE.update(
             "schedule": crontab(hour=env.int("LEDGER_DAILY_HOUR", default=8), minute=0),
         },
         # Expired sessions and codes, applicants past APPLICANT_RETENTION_DAYS, data a deletion
-        # request kept until its retained_until (signing.privacy.retention).
+        # request kept until its retained_until, uploads nothing refers to past
+        # UPLOAD_UNUSED_RETENTION_DAYS (signing.privacy.retention).
         "purge-expired": {
             "task": "signing.privacy.tasks.purge_expired",
             "schedule": crontab(hour=env.int("PURGE_EXPIRED_HOUR", default=3), minute=30),

@@ -1,5 +1,5 @@
 """
-Retention (SPEC §13): what the periodic purge deletes once nothing justifies keeping it. Both
+Retention (SPEC §13): what the periodic purge deletes once nothing justifies keeping it. All three
 functions are idempotent — a second run finds nothing — and log counts only.
 
 * ``applicant_purge(*, now=None, batch_size=None) -> dict[str, int]`` — applicants whose
@@ -22,6 +22,15 @@ functions are idempotent — a second run finds nothing — and log counts only.
   (``services._erase_everything``), the request turns 已删除 with ``retained_deleted_at`` and the
   counts added to its outcome. A person who meanwhile has a contract the law keeps, or an
   application in progress, is left for a later run. One transaction per request.
+* ``upload_purge(*, now=None, batch_size=None) -> dict[str, int]`` — abandoned uploads: images of
+  ``POST /api/image`` uploaded on a day at least ``UPLOAD_UNUSED_RETENTION_DAYS`` days before today
+  that nothing refers to (``unused_uploads``: no foreign key of any model — the resume's ID photos,
+  a real-name check's photos, a signed document's signature, and any reference added later — and
+  no application of the owner in progress, whose signature may come at any moment). Row and file
+  (after commit) go. Batches of ``batch_size`` uploads (``UPLOAD_PURGE_BATCH``), each one
+  transaction with a fixed number of queries: the candidates are re-read under lock and, after the
+  delete, checked for a reference written meanwhile (the batch then rolls back whole, as does a
+  foreign key the database refuses to break).
 """
 
 from __future__ import annotations
@@ -31,7 +40,7 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Exists, F, OuterRef, ProtectedError, Value, When
+from django.db.models import Case, Exists, F, OuterRef, ProtectedError, Q, Value, When
 from django.utils import timezone
 
 from employees.models import (
@@ -52,7 +61,14 @@ from ..ledger.selectors import retained_contracts
 from ..models import SignApplication, SignedDocument, SignEvent, SignStatus
 from ..pki.models import PkiCertificate
 from .models import DeletionRequest, DeletionStatus
-from .services import _erase_everything, _Erasure, _in_progress, _scrub_admin_log, counts_text
+from .services import (
+    IN_PROGRESS_STATUSES,
+    _erase_everything,
+    _Erasure,
+    _in_progress,
+    _scrub_admin_log,
+    counts_text,
+)
 
 logger = logging.getLogger("signing.privacy")
 
@@ -67,13 +83,42 @@ class _Changed(Exception):
     """A batch met a change since it was read; it is rolled back whole."""
 
 
+def _first_kept_instant(now: datetime.datetime | None, *, days: int) -> datetime.datetime:
+    """The start (local time) of the earliest calendar day still kept when ``days`` are kept."""
+    first_kept_day = timezone.localdate(now or timezone.now()) - datetime.timedelta(days=days - 1)
+    return timezone.make_aware(datetime.datetime.combine(first_kept_day, datetime.time.min))
+
+
+def _in_batches(candidates, purge, *, batch_size: int, what: str) -> dict[str, int]:
+    """``purge(ids)`` over ``candidates`` by primary key, ``batch_size`` at a time, the counts added up.
+    A batch that meets a change (``_Changed``, or a foreign key the database refuses to break) is
+    rolled back whole and counted as ``skipped``."""
+    totals: dict[str, int] = {}
+    after = 0
+    skipped = 0
+    while True:
+        ids = list(candidates.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            break
+        after = ids[-1]
+        try:
+            counts = purge(ids)
+        except (_Changed, ProtectedError, IntegrityError) as exc:
+            logger.warning("%s: a batch of %s was rolled back (%s)", what, len(ids), type(exc).__name__)
+            skipped += len(ids)
+            continue
+        for key, n in counts.items():
+            totals[key] = totals.get(key, 0) + n
+    if skipped:
+        totals["skipped"] = skipped
+    return totals
+
+
 def purgeable_applicants(*, now: datetime.datetime | None = None):
     """The employees ``applicant_purge`` deletes at ``now`` (a queryset; nothing is locked)."""
     # By calendar day (Asia/Shanghai): an application that ended on day 0 goes in the run of day N,
     # whatever the hour, so the privacy rules' "结束后 N 天内删除" holds with a daily run.
-    today = timezone.localdate(now or timezone.now())
-    first_kept_day = today - datetime.timedelta(days=settings.APPLICANT_RETENTION_DAYS - 1)
-    cutoff = timezone.make_aware(datetime.datetime.combine(first_kept_day, datetime.time.min))
+    cutoff = _first_kept_instant(now, days=settings.APPLICANT_RETENTION_DAYS)
     applications = SignApplication.objects.filter(em=OuterRef("pk"))
     people = (
         without_anonymous(Employee.objects.all())
@@ -89,28 +134,13 @@ def purgeable_applicants(*, now: datetime.datetime | None = None):
 
 def applicant_purge(*, now: datetime.datetime | None = None, batch_size: int | None = None) -> dict[str, int]:
     now = now or timezone.now()
-    batch_size = batch_size or settings.APPLICANT_PURGE_BATCH
-    totals: dict[str, int] = {}
-    after = 0
-    skipped = 0
-    while True:
-        ids = list(
-            purgeable_applicants(now=now).filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:batch_size]
-        )
-        if not ids:
-            break
-        after = ids[-1]
-        try:
-            counts = _purge_batch(ids, now=now)
-        except (_Changed, ProtectedError, IntegrityError) as exc:
-            # Someone applied again while the batch ran: it is rolled back whole, the next run decides.
-            logger.warning("applicant purge: a batch of %s was rolled back (%s)", len(ids), type(exc).__name__)
-            skipped += len(ids)
-            continue
-        for key, n in counts.items():
-            totals[key] = totals.get(key, 0) + n
-    if skipped:
-        totals["skipped"] = skipped
+    # Someone applied again while a batch ran: it is rolled back whole, the next run decides.
+    totals = _in_batches(
+        purgeable_applicants(now=now),
+        lambda ids: _purge_batch(ids, now=now),
+        batch_size=batch_size or settings.APPLICANT_PURGE_BATCH,
+        what="applicant purge",
+    )
     logger.info(
         "applicant purge (%s days): %s",
         settings.APPLICANT_RETENTION_DAYS,
@@ -198,6 +228,84 @@ def _purge_batch(ids: list[int], *, now: datetime.datetime) -> dict[str, int]:
 
 def _raw_delete(queryset) -> int:
     return queryset._raw_delete(queryset.db)
+
+
+# --- abandoned uploads ---------------------------------------------------------------------------------------
+
+
+def _upload_references() -> list[tuple[type, str]]:
+    """(model, field name) of every foreign key to ``Upload``, hidden ones (``related_name="+"``) included."""
+    return [
+        (relation.related_model, relation.field.name)
+        for relation in Upload._meta.get_fields(include_hidden=True)
+        if relation.is_relation and relation.auto_created and not relation.concrete
+    ]
+
+
+def _in_progress_of_owner():
+    return SignApplication.objects.filter(em__user_id=OuterRef("owner_id"), status__in=IN_PROGRESS_STATUSES)
+
+
+def unused_uploads(*, now: datetime.datetime | None = None):
+    """The uploads ``upload_purge`` deletes at ``now`` (a queryset; nothing is locked)."""
+    # By calendar day (Asia/Shanghai), as the applicant purge: uploaded on day 0, gone in day N's run.
+    cutoff = _first_kept_instant(now, days=max(settings.UPLOAD_UNUSED_RETENTION_DAYS, 1))
+    uploads = Upload.objects.filter(created_at__lt=cutoff).exclude(Exists(_in_progress_of_owner()))
+    for model, name in _upload_references():
+        uploads = uploads.exclude(Exists(model._base_manager.filter(**{name: OuterRef("pk")})))
+    return uploads
+
+
+def upload_purge(*, now: datetime.datetime | None = None, batch_size: int | None = None) -> dict[str, int]:
+    now = now or timezone.now()
+    # A resume, check or signature took one of them while a batch ran: the next run decides.
+    totals = _in_batches(
+        unused_uploads(now=now),
+        lambda ids: _purge_upload_batch(ids, now=now),
+        batch_size=batch_size or settings.UPLOAD_PURGE_BATCH,
+        what="upload purge",
+    )
+    totals = {"uploads": 0, "files": 0, **totals}
+    logger.info(
+        "upload purge (%s days): %s",
+        settings.UPLOAD_UNUSED_RETENTION_DAYS,
+        ", ".join(f"{key} {n}" for key, n in totals.items()),
+    )
+    return totals
+
+
+def _locked_unused_uploads(ids: list[int], *, now: datetime.datetime) -> list[tuple[int, int, str]]:
+    """Re-read under lock: what was unused when listed may not be any more."""
+    return list(unused_uploads(now=now).filter(pk__in=ids).select_for_update().values_list("pk", "owner_id", "file"))
+
+
+def _purge_upload_batch(ids: list[int], *, now: datetime.datetime) -> dict[str, int]:
+    erasure = _Erasure()
+    with transaction.atomic():
+        rows = _locked_unused_uploads(ids, now=now)
+        if not rows:
+            return {}
+        upload_ids = [pk for pk, _, _ in rows]
+        storage = Upload._meta.get_field("file").storage
+        erasure.files += [(storage, name) for _, _, name in rows if name]
+        erasure.count("uploads", _raw_delete(Upload.objects.filter(pk__in=upload_ids)))
+        # A reference written since the re-read (the database's foreign keys refuse it too, at the
+        # latest on commit): the batch rolls back whole, and no resume points at a deleted upload.
+        by_model: dict[type, list[str]] = {}
+        for model, name in _upload_references():
+            by_model.setdefault(model, []).append(name)
+        for model, names in by_model.items():
+            where = Q()
+            for name in names:
+                where |= Q(**{f"{name}__in": upload_ids})
+            if model._base_manager.filter(where).exists():
+                raise _Changed
+        owners = {owner for _, owner, _ in rows}
+        if SignApplication.objects.filter(em__user_id__in=owners, status__in=IN_PROGRESS_STATUSES).exists():
+            raise _Changed
+        erasure.count("files", len(erasure.files))
+        erasure.delete_files_on_commit()
+    return erasure.counts
 
 
 # --- data kept by a partial deletion ----------------------------------------------------------------------
