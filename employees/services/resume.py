@@ -16,8 +16,9 @@ above (``signing.services.resume_submission``): it calls these, the writes insid
 * ``employee_lock(employee_id=…, resume=…, phone_proven=…)`` then ``employee_replace(employee=…,
   resume=…)`` — the locked row (404 gone; 409 when its phone changed since the unproven read),
   then every field and row replaced.
-* ``resume_conflicts(user=…, id_number=…, creating=…)`` — wraps the transaction: a lost race on
-  a unique constraint (same ID number, double-submitted POST) becomes the 409 it means.
+* ``resume_conflicts(user=…, id_number=…, creating=…, resume=…)`` — wraps the transaction: a lost
+  race on a unique constraint (same ID number, double-submitted POST) becomes the 409 it means, a
+  photo upload purged meanwhile the 400 it means.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from django.db import IntegrityError
 
 from shanqian.errors import Conflict, InvalidInput, NotFound
 
-from ..models import Employee, EmployeeEducation, WechatUser, WorkExperience
+from ..models import Employee, EmployeeEducation, Upload, WechatUser, WorkExperience
 from ..uploads import NotYourUpload, upload_from_url
 from ..validators import REGION_ID_FIELDS, dictionary_errors, resolve_regions
 
@@ -38,6 +39,8 @@ RESUME_EXISTS = "您已提交过简历，请使用修改简历"
 RESUME_MISSING = "您还没有提交简历"
 ID_NUMBER_TAKEN = "该身份证号已被其他用户使用，如有疑问请联系人事专员"
 RESUME_CHANGED = "简历刚刚被修改过，请刷新后重试"
+UPLOAD_GONE = "图片已失效，请重新上传"
+PHOTO_FIELDS = ("id_card_front", "id_card_back")
 
 # Copied as they come from the serializer.
 PLAIN_FIELDS = (
@@ -114,7 +117,7 @@ def resume_clean(*, user: WechatUser, data: dict, sms_required: bool) -> ResumeI
             value = value[: Employee._meta.get_field(name).max_length]
         fields[name] = value
 
-    for name in ("id_card_front", "id_card_back"):
+    for name in PHOTO_FIELDS:
         fields[name] = None
         if data[name]:
             try:
@@ -173,8 +176,13 @@ def employee_replace(*, employee: Employee, resume: ResumeInput) -> Employee:
 
 
 @contextmanager
-def resume_conflicts(*, user: WechatUser, id_number: str, creating: bool) -> Iterator[None]:
-    """Around the write's transaction: a lost race on a unique constraint raises the 409 it means."""
+def resume_conflicts(
+    *, user: WechatUser, id_number: str, creating: bool, resume: ResumeInput | None = None
+) -> Iterator[None]:
+    """
+    Around the write's transaction: a lost race on a unique constraint raises the 409 it means; a
+    photo upload of ``resume`` deleted meanwhile (the daily purge of unused uploads) the 400 it means.
+    """
     try:
         yield
     except IntegrityError:
@@ -183,4 +191,9 @@ def resume_conflicts(*, user: WechatUser, id_number: str, creating: bool) -> Ite
             raise Conflict(RESUME_EXISTS) from None
         if Employee.objects.by_id_number(id_number).exclude(user_id=user.pk).exists():
             raise Conflict(ID_NUMBER_TAKEN) from None
+        photos = {name: resume.fields[name] for name in PHOTO_FIELDS if resume and resume.fields.get(name)}
+        present = set(Upload.objects.filter(pk__in=[u.pk for u in photos.values()]).values_list("pk", flat=True))
+        gone = {name: [UPLOAD_GONE] for name, upload in photos.items() if upload.pk not in present}
+        if gone:
+            raise InvalidInput(errors=gone) from None
         raise

@@ -82,7 +82,10 @@ def resume_submit(*, user: WechatUser, data: dict, client: ClientContext | None 
     resume, choice = _clean(user=user, data=data, sms_required=True)
     id_number_check_free(user=user, id_number=resume.fields["id_number"])
     code = sms_code_check(phone=resume.fields["phone"], purpose=SmsPurpose.RESUME, code=data["sms_code"])
-    with resume_conflicts(user=user, id_number=resume.fields["id_number"], creating=True), transaction.atomic():
+    with (
+        resume_conflicts(user=user, id_number=resume.fields["id_number"], creating=True, resume=resume),
+        transaction.atomic(),
+    ):
         employee = employee_insert(user=user, resume=resume)
         sms_code_consume(code)
         application_create(employee=employee, choice=choice, actor_user=user, client=client, employee_is_new=True)
@@ -100,7 +103,10 @@ def resume_replace(*, user: WechatUser, data: dict, client: ClientContext | None
         if phone_changed
         else None
     )
-    with resume_conflicts(user=user, id_number=resume.fields["id_number"], creating=False), transaction.atomic():
+    with (
+        resume_conflicts(user=user, id_number=resume.fields["id_number"], creating=False, resume=resume),
+        transaction.atomic(),
+    ):
         # Locks in this order everywhere: the employee, then their latest application.
         employee = employee_lock(employee_id=current.pk, resume=resume, phone_proven=code is not None)
         latest = application_latest(employee_id=employee.pk, lock=True)

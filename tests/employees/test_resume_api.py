@@ -9,10 +9,11 @@ from rest_framework.test import APIClient
 
 from dictionaries.selectors import dict_keys
 from employees.idcard import make_id_number, parse_id_number
-from employees.models import Employee, SmsCode
+from employees.models import Employee, SmsCode, Upload
 from employees.tokens import issue_token
 from employees.uploads import upload_url
 from signing.models import SignApplication, SignEvent, SignStatus
+from signing.services import resume_submission
 from tests.envelope import assert_error
 from tests.factories import (
     ID_NUMBER,
@@ -821,3 +822,24 @@ def test_get_of_a_resume_with_every_part_filled_is_pinned_at_its_query_count(
     assert data["id_card_front"].split("/files/")[1] and data["id_card_back"].split("/files/")[1]
     assert len(data["employee_edu"]) == 2 and len(data["work_exp"]) == 2 and data["company"]["id"] == world.company.pk
     assert data["em_contact_phone"] == "13900139000" and data["county_id"] == world.regions["tianhe"].id
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_photo_purged_while_the_resume_is_saved_is_a_clear_400_and_nothing_is_written(user_api, world, monkeypatch):
+    payload = resume_payload(world, user_api.user)
+    clean = resume_submission._clean
+
+    def purged_meanwhile(**kwargs):
+        # The daily purge of unused uploads commits between the resume's checks and its write.
+        resume, choice = clean(**kwargs)
+        Upload.objects.filter(pk=resume.fields["id_card_front"].pk).delete()
+        return resume, choice
+
+    monkeypatch.setattr(resume_submission, "_clean", purged_meanwhile)
+    before = row_counts()
+
+    response = user_api.post(URL, payload, format="json")
+
+    body = assert_error(response, 400, 40000)
+    assert error_at(body["data"]["errors"], "id_card_front") == ["图片已失效，请重新上传"]
+    assert row_counts() == before  # no resume, no application, the SMS code not spent
