@@ -68,9 +68,17 @@ def _statuses(responses) -> dict:
 
 def _passed(throttle, n: int, counts: dict) -> int:
     rate = throttle.THROTTLE_RATES[throttle.scope]
-    passed = n - counts.get(42900, 0)
+    limit = int(rate.split("/")[0])
+    # A 503 is a request the database refused to connect (60 threads and the other test worker can
+    # exhaust a shared server's connections): neither let through nor limited. Any that met the
+    # failure after the throttle counted it cost a pass, never add one.
+    unavailable = counts.get(50300, 0)
+    passed = n - counts.get(42900, 0) - unavailable
     print(f"\n{throttle.scope}: {n} parallel requests against {rate}: {passed} passed {counts}")
-    assert passed == int(rate.split("/")[0]), counts
+    if unavailable:
+        assert limit - unavailable <= passed <= limit, counts
+    else:
+        assert passed == limit, counts
     return passed
 
 
